@@ -1,0 +1,1 @@
+/* http: placeholder until its issue lands; see http.h / the issue. */

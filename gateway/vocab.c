@@ -1,0 +1,1 @@
+/* vocab: placeholder until its issue lands; see http.h / the issue. */

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The test runner behind `make test` and `make matrix`.
+#   tests/run.sh all      unit tests (ctest), e2e and scenarios (pytest),
+#                         then the coverage summary
+#   tests/run.sh matrix   the scenario suite and the v1/v2 conformance matrix
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+PY=/usr/bin/python3
+export AGW_BIN="$PWD/$BUILD/bin" AGW_BUILD="$PWD/$BUILD"
+# Leak checks in the sanitizer build; the binaries exit cleanly on SIGTERM.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+JOBS=${JOBS:-$(nproc)}
+
+pytest_run() {
+	# pytest exits 5 when it collects nothing; that is not a failure here.
+	local rc=0
+	"$PY" -m pytest -p no:cacheprovider "$@" || rc=$?
+	[ $rc -eq 5 ] && { echo "pytest: no tests collected in $*"; rc=0; }
+	return $rc
+}
+
+scenario_files() {
+	find scenarios -name '*.yaml' -o -name '*.yml' 2>/dev/null | head -1
+}
+
+case "${1:-all}" in
+all)
+	rm -f "$BUILD"/**/*.gcda 2>/dev/null || true
+	find "$BUILD" -name '*.gcda' -delete 2>/dev/null || true
+	echo "== unit tests (ctest)"
+	ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
+	echo "== end-to-end tests (pytest)"
+	targets=(tests/e2e)
+	[ -n "$(scenario_files)" ] && targets+=(scenarios)
+	pytest_run -q -n "$JOBS" "${targets[@]}" \
+		--junitxml="$BUILD/report/junit-all.xml"
+	echo "== coverage"
+	bash tests/coverage.sh "$BUILD"
+	;;
+matrix)
+	if [ -z "$(scenario_files)" ]; then
+		echo "no scenarios exist yet (scenarios/ is empty): nothing to run"
+		exit 0
+	fi
+	mkdir -p "$BUILD/report"
+	pytest_run -q -n "$JOBS" scenarios \
+		--junitxml="$BUILD/report/junit.xml" --agw-matrix
+	;;
+*)
+	echo "usage: tests/run.sh all|matrix" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,115 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static void
+test_net_addr_parse_ipv4_and_port(void **state)
+{
+	struct net_addr a;
+	char err[256], buf[64];
+
+	assert_int_equal(net_addr_parse("127.0.1.2:8443", -1, &a, err,
+			     sizeof(err)),
+	    0);
+	assert_string_equal(net_addr_str(&a, buf, sizeof(buf)),
+	    "127.0.1.2:8443");
+	assert_int_equal(net_addr_port(&a), 8443);
+	assert_true(net_addr_is_loopback(&a));
+}
+
+static void
+test_net_addr_parse_ipv6_brackets(void **state)
+{
+	struct net_addr a;
+	char err[256], buf[64];
+
+	assert_int_equal(net_addr_parse("[::1]:80", -1, &a, err, sizeof(err)),
+	    0);
+	assert_string_equal(net_addr_str(&a, buf, sizeof(buf)), "[::1]:80");
+	assert_true(net_addr_is_loopback(&a));
+}
+
+static void
+test_net_addr_parse_default_port(void **state)
+{
+	struct net_addr a;
+	char err[256];
+
+	assert_int_equal(net_addr_parse("127.0.0.1", 443, &a, err,
+			     sizeof(err)),
+	    0);
+	assert_int_equal(net_addr_port(&a), 443);
+	assert_int_equal(net_addr_parse("127.0.0.1", -1, &a, err, sizeof(err)),
+	    -1);
+}
+
+static void
+test_net_addr_parse_rejects_garbage(void **state)
+{
+	struct net_addr a;
+	char err[256];
+
+	assert_int_equal(net_addr_parse("example.com:80", -1, &a, err,
+			     sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "example.com:80"));
+	assert_int_equal(net_addr_parse("127.0.0.1:70000", -1, &a, err,
+			     sizeof(err)),
+	    -1);
+	assert_int_equal(net_addr_parse("127.0.0.1:", -1, &a, err,
+			     sizeof(err)),
+	    -1);
+}
+
+static void
+test_net_is_ip_literal(void **state)
+{
+	assert_true(net_is_ip_literal("127.0.1.1"));
+	assert_true(net_is_ip_literal("::1"));
+	assert_false(net_is_ip_literal("b1.backend.test"));
+	assert_false(net_is_ip_literal("127.0.1"));
+}
+
+static void
+test_net_listen_port_zero_reports_real_port(void **state)
+{
+	struct net_addr a, b;
+	char err[256];
+	int fd, fd2;
+
+	assert_int_equal(net_addr_parse("127.0.0.1:0", -1, &a, err,
+			     sizeof(err)),
+	    0);
+	fd = net_listen(&a, 0, 16, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_true(net_addr_port(&a) > 0);
+	/* A second bind on the same port fails and names the address. */
+	b = a;
+	fd2 = net_listen(&b, 0, 16, err, sizeof(err));
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(err, "127.0.0.1:"));
+	assert_non_null(strstr(err, "in use"));
+	close(fd);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_net_addr_parse_ipv4_and_port),
+		cmocka_unit_test(test_net_addr_parse_ipv6_brackets),
+		cmocka_unit_test(test_net_addr_parse_default_port),
+		cmocka_unit_test(test_net_addr_parse_rejects_garbage),
+		cmocka_unit_test(test_net_is_ip_literal),
+		cmocka_unit_test(test_net_listen_port_zero_reports_real_port),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
