@@ -1,0 +1,1 @@
+/* reason: placeholder until its issue lands; see reason.h. */

@@ -1,0 +1,1 @@
+# unit tests of verify and reason
