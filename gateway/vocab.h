@@ -142,9 +142,11 @@ const char *vocab_skus_name(unsigned skus);
 /*
  * Check a JSON value against the property: type, INT range, ENUM values.
  * (SKU, REF resolution and certificate decoding are the loader's.) Returns
- * 0, or -1 with one sentence in err, e.g. "must be an integer",
- * "must be between 1 and 86400, not 0", "must be one of Http, Https, not
- * \"Ftp\"".
+ * 0; -1 for a wrong JSON type ("must be an integer"); -2 for a value out of
+ * range or not allowed ("must be between 1 and 86400, not 0", "must be one
+ * of Http, Https, not \"Ftp\"", "must have at most 100 entries, not 101").
+ * The sentence goes to err. Lists (REF_LIST, STRING_LIST, OBJECT_LIST)
+ * check their item count against [min, max] when max > 0.
  */
 int vocab_check(const struct vocab_prop *p, const json_t *v, char *err,
     size_t errlen);
