@@ -37,6 +37,10 @@
 /* Length of an affinity cookie value, without the NUL. */
 #define LB_COOKIE_LEN 32
 
+/* exclude values of lb_pick / lb_select besides a member index. */
+#define LB_EXCLUDE_NONE (-1)
+#define LB_EXCLUDE_DRAINING (-2) /* retry after a draining member */
+
 struct lb;
 
 /* The member chosen for one request. */
@@ -55,15 +59,17 @@ struct lb_target {
 };
 
 /*
- * The state for snapshot c (a reference is taken and dropped by lb_free),
- * reading health from h (which must outlive the lb). old is the previous
- * snapshot's lb (or NULL): its drain list is carried over and members it had
- * that c no longer has are added to it. now_ms is lb_now_ms(). NULL on
- * allocation failure.
+ * The state for snapshot c, reading health from h. Both must outlive the
+ * lb (keep the lb next to the snapshot in the runtime structure that holds
+ * the snapshot's reference). old is the previous snapshot's lb (or NULL;
+ * its snapshot must still be alive during the call): its drain list is
+ * carried over and members it had that c no longer has are added to it
+ * (names are copied: old may be freed right after). now_ms is lb_now_ms().
+ * NULL on allocation failure.
  */
 struct lb *lb_new(struct config *c, struct health *h, const struct lb *old,
     uint64_t now_ms);
-/* Free the state and drop its snapshot reference. NULL is allowed. */
+/* Free the state. NULL is allowed. */
 void lb_free(struct lb *lb);
 
 /* Monotonic clock in milliseconds (CLOCK_MONOTONIC). */
@@ -71,8 +77,9 @@ uint64_t lb_now_ms(void);
 
 /*
  * Round robin: the next eligible member of (pool, settings) other than
- * exclude (-1: none), as an index into the pool's members, or -1 when none
- * is eligible (the gateway answers 502). Lock-free; safe from any worker.
+ * exclude (a member index, or LB_EXCLUDE_NONE), as an index into the pool's
+ * members, or -1 when none is eligible (the gateway answers 502).
+ * Lock-free; safe from any worker.
  */
 int lb_pick(struct lb *lb, int pool, int settings, int exclude);
 
@@ -80,9 +87,11 @@ int lb_pick(struct lb *lb, int pool, int settings, int exclude);
  * The member for one request: the affinity member named by cookie_header
  * (the request's Cookie header value, or NULL) when the setting has
  * cookieBasedAffinity and that member is eligible or draining, else
- * lb_pick(pool, settings, exclude). A retry passes the first member as
- * exclude (and the affinity member is then skipped too). Returns 0 with *out
- * filled, or -1 when no member is eligible.
+ * lb_pick(pool, settings, exclude). A retry passes the first member's index
+ * as exclude (LB_EXCLUDE_DRAINING when it was a draining one): any exclude
+ * other than LB_EXCLUDE_NONE skips affinity. Returns 0 with *out filled, or
+ * -1 when no member is eligible (or (pool, settings) is not a pair that any
+ * rule of the snapshot uses).
  */
 int lb_select(struct lb *lb, int pool, int settings, const char *cookie_header,
     int exclude, uint64_t now_ms, struct lb_target *out);
