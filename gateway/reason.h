@@ -50,13 +50,23 @@ struct reason_args {
 	const char *body;	/* REASON_BODY_MISMATCH: the match string */
 };
 
-/* The short stable name, e.g. "v2.intermediate_missing". */
+/* The short stable name, e.g. "v2.intermediate_missing" ("invalid" for a
+ * code out of range). Static storage. */
 const char *reason_name(enum reason_code code);
 /* The code of a short name, or -1. */
 int reason_from_name(const char *name);
-/* The service's text with its arguments substituted, into buf (args may be
- * NULL). Returns buf. */
+/* The service's text with its arguments substituted, into buf (always
+ * NUL-terminated, truncated to len). With args NULL the placeholders are
+ * left as written ("{errorCode}"). REASON_OK reads "Success. Received
+ * {received} status code" when args->received > 0, else "Success." (an
+ * emulator text). An unknown code gives "". Returns buf. */
 const char *reason_text(enum reason_code code, const struct reason_args *args,
     char *buf, size_t len);
+/* The text as in the table, placeholders unsubstituted (static storage), or
+ * NULL for an unknown code. */
+const char *reason_template(enum reason_code code);
+/* 1 when the code's text is the service's own (spec section 4), 0 when it
+ * is an agw-lab text (gateway-side codes, REASON_OK, REASON_UNKNOWN). */
+int reason_is_service_text(enum reason_code code);
 
 #endif
