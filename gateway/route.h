@@ -17,8 +17,9 @@
  *
  * Rule: the first rule bound to the listener (v2 by priority, v1 in order).
  * PathBasedRouting: the request path without its query is matched against
- * the path map's pathRules. Patterns: "/a/*" matches every path that starts
- * with "/a/" ("/*" matches everything), any other pattern only the exact path
+ * the path map's pathRules. Patterns ending in '*' (written "/a/" + '*'
+ * below) match every path that starts with the part before the '*' (so
+ * "/" + '*' matches everything); any other pattern only the exact path
  * (case-sensitive: emulator choice). v1: the first matching pattern in list
  * order (rule by rule, path by path); v2: an exact pattern anywhere in the
  * map wins over wildcards, then list order. No match: the map's default
@@ -54,7 +55,7 @@ struct route_result {
 	int settings;
 	/* Bytes of the request path the matched pattern consumed, for the
 	 * setting's path override (see route_upstream_path): the pattern
-	 * without its '*' for "/a/*", the whole path for an exact pattern, 0
+	 * without its '*' for a wildcard, the whole path for an exact pattern, 0
 	 * for Basic rules and map defaults. */
 	size_t consumed;
 };
@@ -88,7 +89,7 @@ enum route_status route_match(const struct config *c, int frontend_port,
  * backend path"): the consumed prefix is replaced by the override, one '/'
  * kept between them, the query kept:
  *   Basic, override "/o/":      "/home/x?q"   -> "/o/home/x?q"
- *   path "/pa/*", override "/o/": "/pa/h.html" -> "/o/h.html"
+ *   path "/pa/" + '*', "/o/":     "/pa/h.html" -> "/o/h.html"
  *   exact "/pa", override "/o/":  "/pa"        -> "/o/"
  * Writes a NUL-terminated string to buf. Returns its length, or -1 when it
  * does not fit in len bytes.
