@@ -229,8 +229,9 @@ health_set(struct health *h, const char *pool, const char *member,
 		return -1;
 	}
 	old = health_update(e, state, reason, text);
-	pthread_mutex_unlock(&h->lock);
+	/* Logged under the lock, so lines of one entry stay in order. */
 	health_log_change(e, old, state, reason);
+	pthread_mutex_unlock(&h->lock);
 	return 0;
 }
 
@@ -242,8 +243,8 @@ health_entry_set(struct health *h, struct health_entry *e,
 
 	pthread_mutex_lock(&h->lock);
 	old = health_update(e, state, reason, text);
-	pthread_mutex_unlock(&h->lock);
 	health_log_change(e, old, state, reason);
+	pthread_mutex_unlock(&h->lock);
 }
 
 enum health_state
