@@ -61,7 +61,9 @@ enum http_status {
 
 /* A short stable name for a result, e.g. "cl_and_te"; used in logs. */
 const char *http_status_name(int rc);
-/* The status code a server answers a request error with: 400, 414 or 431. */
+/* The status code a server answers a request error with: 431 for
+ * HEADERS_TOO_LARGE and TOO_MANY_HEADERS, 414 for LINE_TOO_LONG, 500 for
+ * NOMEM, 400 for the others. */
 int http_status_code(int rc);
 
 struct http_limits {
@@ -124,6 +126,12 @@ struct http_parser {
 	int chunk_state;
 	size_t trailer_bytes;
 	size_t trailers;
+	int scan_state;	      /* head scan: 0 in a line, 1 after LF, 2 LF CR */
+	size_t first_lf;      /* 1 + offset of the first LF, 0 before */
+	int error;	      /* the HTTP_E_* that stopped the parser, or 0 */
+	int chunk_digits;     /* hex digits of the current chunk size */
+	uint64_t chunk_size;  /* the chunk size being read */
+	int prev_1xx;	      /* the last head was an interim 1xx response */
 };
 
 /* Prepare a parser for requests or responses; limits NULL for defaults. */
@@ -134,7 +142,8 @@ void http_parser_reset(struct http_parser *p);
 /* Free what the parser holds. */
 void http_parser_clear(struct http_parser *p);
 /* For a response parser: the request was HEAD, so the response has no body.
- * Call before http_parse_head of that response. */
+ * Call before http_parse_head of that response. http_parser_reset clears it,
+ * except after an interim 1xx response (the final response follows). */
 void http_parser_set_head_request(struct http_parser *p, int is_head);
 
 /*
@@ -176,7 +185,11 @@ int http_msg_is_hop_by_hop(const struct http_msg *m,
 /* The standard reason phrase of a status code ("Bad Gateway"), or "". */
 const char *http_reason(int status);
 
-/* Serializers: append to out; return 0, or -1 when out of memory. */
+/* Serializers: append to out; return 0, or -1 when out of memory or when
+ * an argument would break the framing (a method or header name that is not
+ * a token, a target with CTL or space, a CTL other than HTAB in a value or
+ * reason, a minor version other than 0 or 1, a status outside 100..999).
+ * A NULL reason is http_reason(status). */
 int http_write_request_line(struct evbuffer *out, const char *method,
     const char *target, int minor);
 int http_write_status_line(struct evbuffer *out, int status,
@@ -188,6 +201,12 @@ int http_write_headern(struct evbuffer *out, const char *name,
 int http_write_end_head(struct evbuffer *out);
 /* One chunk of a chunked body; len 0 writes nothing. */
 int http_write_chunk(struct evbuffer *out, const void *data, size_t len);
+/* The size line of a chunk of len bytes ("1a\r\n"); the caller adds the
+ * data and its CRLF. */
+int http_write_chunk_size(struct evbuffer *out, size_t len);
+/* All of data as one chunk, moved without copying (data is left empty);
+ * an empty data writes nothing. */
+int http_write_chunk_buffer(struct evbuffer *out, struct evbuffer *data);
 /* The last chunk with no trailers. */
 int http_write_last_chunk(struct evbuffer *out);
 
