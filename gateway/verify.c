@@ -346,13 +346,19 @@ verify_v2(const struct verify_policy *p, STACK_OF(X509) *chain,
 	if (!p->validate_chain)
 		goto name;
 	if (verify_is_ca(leaf)) {
-		r.reason = REASON_V2_LEAF_MISSING;
 		for (i = 1; i < n; i++)
-			if (!verify_is_ca(sk_X509_value(chain, i)))
+			if (!verify_is_ca(sk_X509_value(chain, i))) {
 				r.reason = REASON_V2_LEAF_NOT_FIRST;
-		return r;
-	}
-	if (verify_self_signed(leaf)) {
+				return r;
+			}
+		/* Only CA certificates: no leaf, unless the first is a
+		 * self-signed CA serving as its own certificate (trusted
+		 * only when it is itself an anchor; see TRUST.md). */
+		if (!verify_self_signed(leaf)) {
+			r.reason = REASON_V2_LEAF_MISSING;
+			return r;
+		}
+	} else if (verify_self_signed(leaf)) {
 		/* Even when uploaded as a trusted root (spec section 3). */
 		r.reason = p->custom_roots ? REASON_V2_INTERMEDIATE_MISSING :
 					     REASON_V2_LEAF_NOT_WELL_KNOWN;
@@ -361,7 +367,12 @@ verify_v2(const struct verify_policy *p, STACK_OF(X509) *chain,
 	if (verify_path(p->anchors, chain, &err, &built) == -1) {
 		log_debug("verify: v2 path: %s (%d)",
 		    X509_verify_cert_error_string(err), err);
-		if (verify_is_path_error(err)) {
+		if (verify_is_path_error(err) && verify_is_ca(leaf)) {
+			/* A self-signed CA that is not an anchor. */
+			r.reason = p->custom_roots ?
+			    REASON_V2_ROOT_MISMATCH :
+			    REASON_V2_LEAF_NOT_WELL_KNOWN;
+		} else if (verify_is_path_error(err)) {
 			r.reason = verify_v2_classify(p, chain);
 		} else {
 			r.reason = REASON_V2_OTHER;

@@ -74,9 +74,12 @@ pki_mint(struct pki_cert *out, const struct pki_spec *spec,
 		    "keyid:always");
 	pki_add_ext(x, x, NID_basic_constraints,
 	    spec->ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
-	pki_add_ext(x, x, NID_key_usage,
-	    spec->ca ? "critical,keyCertSign,cRLSign" :
-		       "critical,digitalSignature,keyEncipherment");
+	if (spec->key_usage != NULL)
+		pki_add_ext(x, x, NID_key_usage, spec->key_usage);
+	else
+		pki_add_ext(x, x, NID_key_usage,
+		    spec->ca ? "critical,keyCertSign,cRLSign" :
+			       "critical,digitalSignature,keyEncipherment");
 	if (spec->san != NULL)
 		pki_add_ext(x, x, NID_subject_alt_name, spec->san);
 	if (spec->eku != NULL)

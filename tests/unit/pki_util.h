@@ -21,6 +21,8 @@ struct pki_spec {
 	long not_after;		/* seconds from now */
 	const char *eku;	/* extendedKeyUsage value, e.g. "clientAuth"
 				 * [none] */
+	const char *key_usage;	/* keyUsage value [CA: keyCertSign, cRLSign;
+				 * leaf: digitalSignature, keyEncipherment] */
 	const EVP_MD *md;	/* signature digest [SHA-256] */
 	int rsa_bits;		/* RSA key of that size [EC P-256] */
 	EVP_PKEY *key;		/* reuse this key (a renewal) [a new one] */

@@ -91,7 +91,9 @@ group_setup(void **state)
 	s.key = K.leaf.key; /* a renewal: same key, new dates */
 	s.dates_set = 1, s.not_before = -60, s.not_after = 90L * 86400;
 	pki_mint(&K.leaf_renewed, &s, &K.farm_int, now);
-	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .ca = 1};
+	/* As agw-certs makes it: a server certificate that is its own CA. */
+	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .ca = 1,
+	    .key_usage = "digitalSignature,keyEncipherment,keyCertSign"};
 	pki_mint(&K.self_signed_ca, &s, NULL, now);
 	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .dates_set = 1,
 	    .not_before = -7200, .not_after = -3600};
@@ -283,10 +285,21 @@ test_verify_v2_custom_self_signed_uploaded_as_root_still_fails(void **state)
 }
 
 static void
-test_verify_v2_custom_self_signed_ca_leaf_missing(void **state)
+test_verify_v2_custom_self_signed_ca_not_uploaded_root_mismatch(void **state)
 {
-	check_free(v2_custom(), HOST, REASON_V2_LEAF_MISSING,
+	check_free(v2_custom(), HOST, REASON_V2_ROOT_MISMATCH,
 	    K.self_signed_ca.cert, NULL);
+}
+
+static void
+test_verify_v2_custom_self_signed_ca_uploaded_as_root_ok(void **state)
+{
+	X509 *roots[] = {K.self_signed_ca.cert, NULL};
+
+	check_free(policy(CONFIG_SKU_V2, NULL, roots, 1, 1), HOST, REASON_OK,
+	    K.self_signed_ca.cert, NULL);
+	check_free(policy(CONFIG_SKU_V2, NULL, roots, 1, 1), "other.test",
+	    REASON_V2_CN_MISMATCH, K.self_signed_ca.cert, NULL);
 }
 
 static void
@@ -477,9 +490,9 @@ test_verify_v2_wk_self_signed_leaf_not_well_known(void **state)
 }
 
 static void
-test_verify_v2_wk_self_signed_ca_leaf_missing(void **state)
+test_verify_v2_wk_self_signed_ca_leaf_not_well_known(void **state)
 {
-	check_free(v2_well_known(), HOST, REASON_V2_LEAF_MISSING,
+	check_free(v2_well_known(), HOST, REASON_V2_LEAF_NOT_WELL_KNOWN,
 	    K.self_signed_ca.cert, NULL);
 }
 
@@ -965,7 +978,8 @@ main(void)
 		T(test_verify_v2_custom_public_ca_root_mismatch_no_root),
 		T(test_verify_v2_custom_self_signed_intermediate_missing),
 		T(test_verify_v2_custom_self_signed_uploaded_as_root_still_fails),
-		T(test_verify_v2_custom_self_signed_ca_leaf_missing),
+		T(test_verify_v2_custom_self_signed_ca_not_uploaded_root_mismatch),
+		T(test_verify_v2_custom_self_signed_ca_uploaded_as_root_ok),
 		T(test_verify_v2_custom_only_ca_certs_leaf_missing),
 		T(test_verify_v2_empty_chain_leaf_missing),
 		T(test_verify_v2_custom_expired_leaf),
@@ -989,7 +1003,7 @@ main(void)
 		T(test_verify_v2_wk_leaf_signed_by_sent_rogue_root),
 		T(test_verify_v2_wk_wrong_order_leaf_not_first),
 		T(test_verify_v2_wk_self_signed_leaf_not_well_known),
-		T(test_verify_v2_wk_self_signed_ca_leaf_missing),
+		T(test_verify_v2_wk_self_signed_ca_leaf_not_well_known),
 		T(test_verify_v2_wk_expired_farm_chain_is_trust_first),
 		T(test_verify_v2_wk_expired_public_leaf),
 		T(test_verify_v2_wk_untrusted_root_intermediate_not_well_known),
