@@ -145,16 +145,19 @@ load_warn(struct loader *L, const char *path, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Paths longer than PATHLEN are cut (the message still names the entry). */
 static void
 path_join(char *out, size_t len, const char *base, const char *name)
 {
-	snprintf(out, len, "%s%s%s", base, base[0] ? "." : "", name);
+	if (snprintf(out, len, "%s%s%s", base, base[0] ? "." : "", name) < 0)
+		out[0] = '\0';
 }
 
 static void
 path_index(char *out, size_t len, const char *base, size_t i)
 {
-	snprintf(out, len, "%s[%zu]", base, i);
+	if (snprintf(out, len, "%s[%zu]", base, i) < 0)
+		out[0] = '\0';
 }
 
 static char *
@@ -716,8 +719,10 @@ load_pool(struct loader *L, const struct obj *o, struct config_pool *pl)
 	mo.prefix = "backendAddresses.";
 	for (i = 0; i < json_array_size(arr); i++) {
 		mo.props = json_array_get(arr, i);
-		snprintf(mo.path, sizeof(mo.path), "%s%sbackendAddresses[%zu]",
-		    o->path, o->path[0] ? "." : "", i);
+		if (snprintf(mo.path, sizeof(mo.path),
+			"%s%sbackendAddresses[%zu]", o->path,
+			o->path[0] ? "." : "", i) < 0)
+			mo.path[0] = '\0';
 		if (get_str(L, &mo, "ipAddress", &ip) < 0 ||
 		    get_str(L, &mo, "fqdn", &fqdn) < 0) {
 			failed = 1;
@@ -1056,7 +1061,7 @@ check_listener_ports(struct loader *L)
 			    c->listeners[i].protocol ==
 				c->listeners[j].protocol)
 				continue;
-			snprintf(path, sizeof(path), "%s[%zu]", lc->path, i);
+			path_index(path, sizeof(path), lc->path, i);
 			load_err(L, "ApplicationGatewayPortNotValidForProtocol",
 			    path, "listener \"%s\" uses frontend port %d "
 			    "with protocol %s, but listener \"%s\" uses it "
@@ -1084,10 +1089,10 @@ check_v2_priorities(struct loader *L)
 		for (j = 0; j < i; j++)
 			if (c->rules[i].priority > 0 &&
 			    c->rules[i].priority == c->rules[j].priority) {
-				snprintf(path, sizeof(path), "%s[%zu]%s",
-				    rc->path, i,
-				    c->hoisted ? ".priority"
-					       : ".properties.priority");
+				path_index(path, sizeof(path), rc->path, i);
+				strncat(path, c->hoisted ? ".priority"
+				    : ".properties.priority",
+				    sizeof(path) - strlen(path) - 1);
 				load_err(L, NULL, path, "priority %d is "
 				    "already used by rule \"%s\"",
 				    c->rules[i].priority, c->rules[j].name);
@@ -1248,11 +1253,10 @@ load_entries(struct loader *L)
 }
 
 /* The applicationGateways resource of an ARM template, or the document. */
-static const json_t *
-load_find_resource(struct loader *L, const json_t *doc, char *rpath,
-    size_t len)
+static json_t *
+load_find_resource(struct loader *L, json_t *doc, char *rpath, size_t len)
 {
-	const json_t *res, *r, *found = NULL;
+	json_t *res, *r, *found = NULL;
 	size_t i, n = 0;
 
 	rpath[0] = '\0';
@@ -1373,7 +1377,8 @@ config_load(json_t *doc, const char *source, const char *base_dir,
 {
 	struct loader L;
 	struct obj gw;
-	const json_t *res, *props, *v;
+	const json_t *props, *v;
+	json_t *res;
 	char rpath[PATHLEN], idbuf[512];
 	const char *name;
 	size_t i;
@@ -1394,7 +1399,7 @@ config_load(json_t *doc, const char *source, const char *base_dir,
 	}
 	if ((res = load_find_resource(&L, doc, rpath, sizeof(rpath))) == NULL)
 		goto fail;
-	L.c->json = json_incref((json_t *)res);
+	L.c->json = json_incref(res);
 	L.c->source = load_strdup(&L, source != NULL ? source : "-");
 	v = json_object_get(res, "name");
 	name = json_is_string(v) ? json_string_value(v) : "gateway";

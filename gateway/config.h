@@ -128,7 +128,7 @@ struct config_listener {
 
 struct config_path_rule {
 	char *name;
-	char **paths;		/* "/images/*", "/exact" */
+	char **paths;		/* "/exact", or a prefix "/images/" + '*' */
 	size_t npaths;
 	int pool;		/* index, or -1 (redirects are not modelled) */
 	int settings;		/* index */
