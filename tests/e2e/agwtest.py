@@ -134,3 +134,144 @@ class Proc:
 
     def __exit__(self, *exc):
         self.stop(check=exc[0] is None)
+
+
+# --- gateway helpers (engineer P) -------------------------------------------
+
+_GW_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+          "agw-lab/providers/Microsoft.Network/applicationGateways/")
+
+_GW_REFS = {
+    "frontendIPConfiguration": "frontendIPConfigurations",
+    "frontendPort": "frontendPorts",
+    "sslCertificate": "sslCertificates",
+    "backendAddressPool": "backendAddressPools",
+    "backendHttpSettings": "backendHttpSettingsCollection",
+    "defaultBackendAddressPool": "backendAddressPools",
+    "defaultBackendHttpSettings": "backendHttpSettingsCollection",
+    "httpListener": "httpListeners",
+    "urlPathMap": "urlPathMaps",
+    "probe": "probes",
+    "trustedRootCertificates": "trustedRootCertificates",
+    "authenticationCertificates": "authenticationCertificates",
+}
+
+
+def _gw_props(gw, props):
+    """Turn reference names in props into ARM {"id": ...} references."""
+    out = {}
+    for k, v in props.items():
+        if k in _GW_REFS and v is not None:
+            coll = _GW_REFS[k]
+            if isinstance(v, list):
+                out[k] = [{"id": f"{_GW_ID}{gw}/{coll}/{n}"} for n in v]
+            else:
+                out[k] = {"id": f"{_GW_ID}{gw}/{coll}/{v}"}
+        elif k == "pathRules":
+            out[k] = [{"name": r["name"],
+                       "properties": _gw_props(gw, {x: y for x, y in
+                                                   r.items()
+                                                   if x != "name"})}
+                      for r in v]
+        else:
+            out[k] = v
+    return out
+
+
+def gateway_config(sku="v2", members=("127.0.1.1",), backend_port=80,
+                   name="gw", ports=None, pools=None, settings=None,
+                   listeners=None, rules=None, path_maps=None, **extra):
+    """A Microsoft.Network/applicationGateways resource (ARM template
+    shape) built from a few parameters. Collections are lists of dicts with
+    a "name" and the properties; references are given by name. Defaults: one
+    frontend port "port80" (80), pool "pool1" of members, Http setting "s1"
+    on backend_port, listener "l1", one Basic rule "r1".
+    Extra collections (sslCertificates, probes, trustedRootCertificates,
+    authenticationCertificates) go through **extra the same way."""
+    v1 = sku == "v1"
+    ports = ports or [{"name": "port80", "port": 80}]
+    pools = pools or [{"name": "pool1", "backendAddresses": [
+        {"fqdn": m} if any(c.isalpha() for c in m) else {"ipAddress": m}
+        for m in members]}]
+    settings = settings or [{"name": "s1", "port": backend_port,
+                             "protocol": "Http",
+                             "cookieBasedAffinity": "Disabled",
+                             "requestTimeout": 20}]
+    listeners = listeners or [{"name": "l1", "frontendIPConfiguration": "fip",
+                               "frontendPort": ports[0]["name"],
+                               "protocol": "Http"}]
+    if rules is None:
+        rules = [{"name": "r1", "ruleType": "Basic", "httpListener": "l1",
+                  "backendAddressPool": pools[0]["name"],
+                  "backendHttpSettings": settings[0]["name"]}]
+    for i, r in enumerate(rules):
+        if v1:
+            r.pop("priority", None)
+        else:
+            r.setdefault("priority", 100 + 10 * i)
+    props = {
+        "sku": {"name": "Standard_Medium" if v1 else "Standard_v2",
+                "tier": "Standard" if v1 else "Standard_v2", "capacity": 1},
+        "frontendIPConfigurations": [{"name": "fip", "properties": {
+            "privateIPAddress": "127.0.0.1",
+            "privateIPAllocationMethod": "Static"}}],
+    }
+    colls = {"frontendPorts": ports, "backendAddressPools": pools,
+             "backendHttpSettingsCollection": settings,
+             "httpListeners": listeners, "requestRoutingRules": rules,
+             "urlPathMaps": path_maps or []}
+    colls.update(extra)
+    for coll, items in colls.items():
+        props[coll] = [{"name": it["name"],
+                        "properties": _gw_props(name, {k: v for k, v in
+                                                       it.items()
+                                                       if k != "name"})}
+                       for it in items]
+    return {"type": "Microsoft.Network/applicationGateways",
+            "apiVersion": "2023-09-01", "name": name,
+            "location": "westeurope", "properties": props}
+
+
+class Gateway(Proc):
+    """agw-gateway on a generated config, with ephemeral frontend ports and
+    an admin API on port 0.
+
+    g = Gateway(tmp_path, gateway_config(...)); g.start()
+    g.url("port80") -> "http://127.0.0.1:PORT"; g.admin_get("/status")
+    """
+
+    def __init__(self, workdir, config, extra_args=(), name="gw"):
+        self.config_path = Path(workdir) / f"{name}.json"
+        self.write_config(config)
+        args = [binary("agw-gateway"), "--config", str(self.config_path),
+                "--ephemeral-ports", "--admin", "127.0.0.1:0",
+                "--log-level", "debug"] + list(extra_args)
+        super().__init__(args, workdir, name)
+
+    def write_config(self, config):
+        tmp = self.config_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(config, indent=1))
+        os.replace(tmp, self.config_path)
+
+    def port(self, frontend_port="port80"):
+        for l in self.ready_json()["listeners"]:
+            if l["frontendPort"] == frontend_port or \
+                    str(l["configured"]) == str(frontend_port):
+                return l["port"]
+        raise KeyError(frontend_port)
+
+    def url(self, frontend_port="port80", scheme="http"):
+        return f"{scheme}://127.0.0.1:{self.port(frontend_port)}"
+
+    def admin(self, path, method="GET"):
+        """(status, body text) of one admin API call."""
+        import urllib.request
+        import urllib.error
+        req = urllib.request.Request(
+            f"http://{self.ready_json()['admin']}{path}", method=method,
+            data=b"" if method == "POST" else None)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()

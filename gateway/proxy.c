@@ -1,0 +1,1156 @@
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+
+#include "accesslog.h"
+#include "http.h"
+#include "lb.h"
+#include "log.h"
+#include "metrics.h"
+#include "pages.h"
+#include "route.h"
+#include "upstream.h"
+#include "worker.h"
+
+/* Back-pressure: a side stops reading while the other side's output holds
+ * more than HIGH bytes, and resumes when it drains below LOW. */
+#define PROXY_HIGH (256 * 1024)
+#define PROXY_LOW (64 * 1024)
+/* Client read buffer limit (a head is at most 32 KiB). */
+#define PROXY_READ_MAX (128 * 1024)
+/* A closing connection gets this long to flush its last response. */
+#define PROXY_LINGER_S 10
+
+enum proxy_state {
+	PROXY_HEAD,	/* waiting for (the rest of) a request head */
+	PROXY_UPSTREAM, /* connecting to the member */
+	PROXY_FORWARD,	/* request and response streaming */
+	PROXY_CLOSING	/* flushing the last bytes, then close */
+};
+
+enum proxy_timer {
+	PROXY_TIMER_NONE,
+	PROXY_TIMER_IDLE,   /* keep-alive wait for the next request */
+	PROXY_TIMER_HEAD,   /* a head has started: header timeout */
+	PROXY_TIMER_BODY,   /* request body: idle limit between reads */
+	PROXY_TIMER_LINGER  /* closing */
+};
+
+struct proxy_conn {
+	TAILQ_ENTRY(proxy_conn) entry;
+	struct worker *w;
+	struct bufferevent *bev;
+	struct event *timer;
+	enum proxy_timer timer_kind;
+	int port;		/* gateway port index */
+	int tls;
+	struct runtime *hs_rt;	/* runtime used during the TLS handshake */
+	char client[64];	/* "ADDR:PORT" */
+	char client_ip[48];
+	int client_port;
+	char *sni;
+	enum proxy_state state;
+	struct http_parser req;
+	unsigned nrequests;
+
+	/* the request in progress */
+	struct runtime *rt;
+	struct route_result route;
+	struct lb_target target;
+	int have_target;
+	struct upstream_conn *uc;
+	struct http_parser resp;
+	int req_done;		/* request body fully read */
+	int resp_head;		/* upstream response head parsed */
+	int resp_started;	/* response head sent to the client */
+	int resp_raw;		/* body copied as framed */
+	int resp_close;		/* close the client after this response */
+	int client_ka;		/* client wants keep-alive */
+	int attempts;
+	int upstream_status;
+	int status;
+	const char *reason;	/* failure reason name, or NULL */
+	uint64_t bytes_in, bytes_out;
+	struct timespec t0, t_up;
+	double wall0;
+	char member_buf[256];
+};
+
+static void proxy_close(struct proxy_conn *c, const char *why);
+static void proxy_next(struct proxy_conn *c);
+static void proxy_read_head(struct proxy_conn *c);
+static void proxy_pump_request(struct proxy_conn *c);
+static void proxy_pump_response(struct proxy_conn *c);
+static void proxy_upstream_begin(struct proxy_conn *c, int fresh);
+static void proxy_fail(struct proxy_conn *c, int status, enum reason_code rc,
+    int kind);
+static void proxy_upstream_connected(struct upstream_conn *uc,
+    enum reason_code reason, int error_code, void *arg);
+
+static double
+proxy_ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) * 1e3 +
+	    (double)(now.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+static enum config_sku
+proxy_sku(struct proxy_conn *c)
+{
+	struct runtime *rt = c->rt != NULL ? c->rt : worker_runtime(c->w);
+
+	return rt->cfg->sku;
+}
+
+/* --- timers ------------------------------------------------------------ */
+
+static void
+proxy_timer_set(struct proxy_conn *c, enum proxy_timer kind, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	c->timer_kind = kind;
+	if (kind == PROXY_TIMER_NONE) {
+		evtimer_del(c->timer);
+		return;
+	}
+	evtimer_add(c->timer, &tv);
+}
+
+static void
+proxy_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	switch (c->timer_kind) {
+	case PROXY_TIMER_IDLE:
+		proxy_close(c, "keep-alive timeout");
+		break;
+	case PROXY_TIMER_HEAD:
+		proxy_close(c, "client header timeout");
+		break;
+	case PROXY_TIMER_BODY:
+		proxy_close(c, "client body timeout");
+		break;
+	default:
+		proxy_close(c, "linger timeout");
+		break;
+	}
+}
+
+/* --- the one close path ---------------------------------------------- */
+
+static void
+proxy_request_clear(struct proxy_conn *c)
+{
+	upstream_free(c->uc);
+	c->uc = NULL;
+	http_parser_clear(&c->resp);
+	if (c->rt != NULL)
+		worker_runtime_unref(c->rt);
+	c->rt = NULL;
+	c->have_target = 0;
+}
+
+static void
+proxy_close(struct proxy_conn *c, const char *why)
+{
+	struct worker *w = c->w;
+
+	log_debug("connection %s closed: %s (%u requests)", c->client, why,
+	    c->nrequests);
+	proxy_request_clear(c);
+	if (c->hs_rt != NULL)
+		worker_runtime_unref(c->hs_rt);
+	if (c->tls && c->bev != NULL) {
+		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
+		if (ssl != NULL)
+			SSL_set_shutdown(ssl, SSL_RECEIVED_SHUTDOWN);
+	}
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	ERR_clear_error();
+	if (c->timer != NULL)
+		event_free(c->timer);
+	http_parser_clear(&c->req);
+	free(c->sni);
+	TAILQ_REMOVE(&w->conns, c, entry);
+	w->nconns--;
+	free(c);
+	worker_conn_gone(w);
+}
+
+/* Close once the output has been flushed. */
+static void
+proxy_close_after_write(struct proxy_conn *c)
+{
+	c->state = PROXY_CLOSING;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		proxy_close(c, "done");
+		return;
+	}
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_enable(c->bev, EV_WRITE);
+	proxy_timer_set(c, PROXY_TIMER_LINGER, PROXY_LINGER_S);
+}
+
+/* --- logging and metrics of one finished request ------------------------ */
+
+static const char *
+proxy_name_at(char *const *names, size_t n, int i)
+{
+	(void)n;
+	return i >= 0 ? names[i] : NULL;
+}
+
+static void
+proxy_finish_request(struct proxy_conn *c)
+{
+	struct runtime *rt = c->rt;
+	const struct config *cfg = rt != NULL ? rt->cfg : NULL;
+	struct accesslog_entry e;
+	const struct route_result *r = &c->route;
+	double ms = proxy_ms_since(&c->t0);
+	int member;
+
+	member = c->have_target ? c->target.member : -1;
+	if (rt != NULL)
+		metrics_request(rt->gw->metrics, c->w->id, rt->names,
+		    r->listener, r->rule, r->pool, member, c->status,
+		    ms / 1000.0);
+	if (!accesslog_enabled())
+		return;
+	memset(&e, 0, sizeof(e));
+	e.time = c->wall0;
+	e.client = c->client;
+	if (cfg != NULL) {
+		if (r->listener >= 0)
+			e.listener = cfg->listeners[r->listener].name;
+		if (r->rule >= 0)
+			e.rule = cfg->rules[r->rule].name;
+		if (r->pool >= 0)
+			e.pool = cfg->pools[r->pool].name;
+	}
+	e.member = c->have_target ? c->target.address : NULL;
+	e.method = c->req.msg.method;
+	e.target = c->req.msg.target;
+	{
+		const struct http_header *h = http_msg_header(&c->req.msg,
+		    "Host");
+		e.host = h != NULL ? h->value : NULL;
+	}
+	e.status = c->status;
+	e.upstream_status = c->upstream_status;
+	e.bytes_in = c->bytes_in + c->req.msg.head_len;
+	e.bytes_out = c->bytes_out;
+	e.duration_ms = ms;
+	e.upstream_ms = c->t_up.tv_sec != 0 ? proxy_ms_since(&c->t_up) : -1;
+	e.reason = c->reason;
+	e.attempts = c->attempts;
+	accesslog_write(&e);
+	(void)proxy_name_at;
+}
+
+/* --- gateway-made responses -------------------------------------------- */
+
+/* Answer the current request with a page; the connection stays open when
+ * the request was read completely and the client keeps alive. */
+static void
+proxy_page(struct proxy_conn *c, int status, int http_rc,
+    enum reason_code rc)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct pages_opts o;
+	size_t before = evbuffer_get_length(out);
+	int debug = c->w->gw->opts.debug_headers;
+	int keep = c->client_ka && c->req_done && !c->w->stopping;
+
+	memset(&o, 0, sizeof(o));
+	o.minor = c->req.msg.minor;
+	o.keep_alive = keep;
+	o.head = c->req.msg.method != NULL &&
+	    strcmp(c->req.msg.method, "HEAD") == 0;
+	o.reason = debug && rc != REASON_OK ? reason_name(rc) : NULL;
+	o.member = debug && c->have_target ? c->target.address : NULL;
+	c->status = status;
+	if (rc != REASON_OK)
+		c->reason = reason_name(rc);
+	if (pages_write(out, proxy_sku(c), status, http_rc, &o) != 0) {
+		proxy_close(c, "out of memory");
+		return;
+	}
+	c->bytes_out += evbuffer_get_length(out) - before;
+	c->resp_started = 1;
+	c->resp_close = !keep;
+	proxy_finish_request(c);
+	proxy_next(c);
+}
+
+/* --- the client connection --------------------------------------------- */
+
+static void
+proxy_client_readcb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	switch (c->state) {
+	case PROXY_HEAD:
+		proxy_read_head(c);
+		break;
+	case PROXY_FORWARD:
+		if (!c->req_done)
+			proxy_pump_request(c);
+		break;
+	default:
+		/* pipelined bytes wait for the response in progress */
+		break;
+	}
+}
+
+static void
+proxy_client_writecb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	if (c->state == PROXY_CLOSING) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			proxy_close(c, "done");
+		return;
+	}
+	/* The client drained below LOW: resume reading the upstream. */
+	if (c->uc != NULL && c->resp_head) {
+		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+		bufferevent_enable(c->uc->bev, EV_READ);
+		proxy_pump_response(c);
+	}
+}
+
+static void
+proxy_client_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		/* TLS handshake done: the SNI is known. */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		const char *name = ssl != NULL ?
+		    SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name) : NULL;
+
+		if (name != NULL && c->sni == NULL)
+			c->sni = strdup(name);
+		if (c->hs_rt != NULL)
+			worker_runtime_unref(c->hs_rt);
+		c->hs_rt = NULL;
+		return;
+	}
+	if ((what & BEV_EVENT_EOF) && c->state != PROXY_HEAD &&
+	    c->state != PROXY_CLOSING && c->req_done) {
+		/* half-close after a complete request: answer, then close */
+		c->client_ka = 0;
+		c->resp_close = 1;
+		bufferevent_disable(bev, EV_READ);
+		return;
+	}
+	if (what & BEV_EVENT_EOF)
+		proxy_close(c, c->state == PROXY_HEAD ? "client closed"
+						      : "client closed early");
+	else if (what & BEV_EVENT_ERROR)
+		proxy_close(c, c->tls && c->hs_rt != NULL ? "TLS handshake failed"
+							  : "client error");
+	else
+		proxy_close(c, "client timeout");
+}
+
+/* Wait for the next request (keep-alive) or close. */
+static void
+proxy_next(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	enum config_sku sku = proxy_sku(c);
+
+	proxy_request_clear(c);
+	if (c->resp_close || c->w->stopping) {
+		proxy_close_after_write(c);
+		return;
+	}
+	http_parser_reset(&c->req);
+	c->state = PROXY_HEAD;
+	c->req_done = 0;
+	bufferevent_enable(c->bev, EV_READ);
+	if (evbuffer_get_length(in) > 0) {
+		proxy_timer_set(c, PROXY_TIMER_HEAD,
+		    c->w->gw->opts.header_timeout);
+		proxy_read_head(c); /* a pipelined request */
+		return;
+	}
+	proxy_timer_set(c, PROXY_TIMER_IDLE, sku == CONFIG_SKU_V1 ? 120 : 75);
+}
+
+/* Names for the upstream exchange (spec 2 and 3): the Host header, the SNI
+ * and the name verify_chain checks. */
+static void
+proxy_upstream_names(struct proxy_conn *c, const struct config_settings *s,
+    const char **host, const char **sni, const char **verify_name,
+    char *hostbuf, size_t hostlen)
+{
+	const struct config *cfg = c->rt->cfg;
+	const struct http_header *h = http_msg_header(&c->req.msg, "Host");
+	const char *addr = c->target.address;
+	int fqdn = c->target.kind == CONFIG_MEMBER_FQDN;
+	const char *name = NULL;
+	char *colon;
+
+	if (s->host_name != NULL)
+		*host = s->host_name;
+	else if (s->pick_host_from_backend)
+		*host = addr;
+	else if (h != NULL)
+		*host = h->value;
+	else
+		*host = addr;
+
+	if (cfg->sku == CONFIG_SKU_V1) {
+		*sni = fqdn ? addr : NULL;
+		*verify_name = fqdn ? addr : NULL;
+		return;
+	}
+	if (s->sni_name != NULL)
+		name = s->sni_name;
+	else if (s->host_name != NULL)
+		name = s->host_name;
+	else if (s->pick_host_from_backend || fqdn)
+		name = addr;
+	else if (h != NULL) {
+		/* the client's Host without its port */
+		snprintf(hostbuf, hostlen, "%s", h->value);
+		if (hostbuf[0] != '[' && (colon = strrchr(hostbuf, ':')) != NULL)
+			*colon = '\0';
+		name = hostbuf;
+	}
+	if (name != NULL && (name[0] == '\0' || net_is_ip_literal(name)))
+		name = NULL;
+	*sni = name;
+	*verify_name = name;
+}
+
+/* Serialize the request head for the member into out. */
+static int
+proxy_build_head(struct proxy_conn *c, const char *host,
+    struct evbuffer *out)
+{
+	const struct http_msg *m = &c->req.msg;
+	const struct config *cfg = c->rt->cfg;
+	const struct http_header *h, *ohost = http_msg_header(m, "Host");
+	struct gateway_port *gp = &c->w->gw->ports[c->port];
+	char target[8192], xff[1024], port[16];
+	const char *prev_xff = NULL;
+	size_t i, prev_len = 0;
+	int n;
+
+	if (route_upstream_path(cfg, &c->route, m->target, target,
+		sizeof(target)) < 0)
+		snprintf(target, sizeof(target), "%s", m->target);
+	if (http_write_request_line(out, m->method, target, 1) != 0 ||
+	    http_write_header(out, "Host", host) != 0)
+		return -1;
+	for (i = 0; i < m->nheaders; i++) {
+		h = &m->headers[i];
+		if (http_msg_is_hop_by_hop(m, h) ||
+		    strcasecmp(h->name, "Host") == 0 ||
+		    strcasecmp(h->name, "X-Forwarded-Proto") == 0 ||
+		    strcasecmp(h->name, "X-Forwarded-Port") == 0 ||
+		    strcasecmp(h->name, "X-Original-Host") == 0)
+			continue;
+		if (strcasecmp(h->name, "X-Forwarded-For") == 0 &&
+		    prev_xff == NULL) {
+			prev_xff = h->value;
+			prev_len = h->value_len;
+			continue;
+		}
+		if (strcasecmp(h->name, "X-Forwarded-For") == 0)
+			continue;
+		if (http_write_headern(out, h->name, h->name_len, h->value,
+			h->value_len) != 0)
+			return -1;
+	}
+	if (prev_xff != NULL && prev_len > 0)
+		n = snprintf(xff, sizeof(xff), "%.*s, %s", (int)prev_len,
+		    prev_xff, c->client);
+	else
+		n = snprintf(xff, sizeof(xff), "%s", c->client);
+	(void)n;
+	snprintf(port, sizeof(port), "%d", gp->configured);
+	if (http_write_header(out, "X-Forwarded-For", xff) != 0 ||
+	    http_write_header(out, "X-Forwarded-Proto",
+		c->tls ? "https" : "http") != 0 ||
+	    http_write_header(out, "X-Forwarded-Port", port) != 0)
+		return -1;
+	if (cfg->sku == CONFIG_SKU_V2 && ohost != NULL &&
+	    http_write_header(out, "X-Original-Host", ohost->value) != 0)
+		return -1;
+	if (m->body == HTTP_BODY_CHUNKED &&
+	    http_write_header(out, "Transfer-Encoding", "chunked") != 0)
+		return -1;
+	return http_write_end_head(out);
+}
+
+static void
+proxy_read_head(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct runtime *rt;
+	const struct http_header *h;
+	enum route_status rs;
+	int rc, fp;
+
+	rc = http_parse_head(&c->req, in);
+	if (rc == HTTP_AGAIN) {
+		if (c->timer_kind != PROXY_TIMER_HEAD &&
+		    evbuffer_get_length(in) > 0)
+			proxy_timer_set(c, PROXY_TIMER_HEAD,
+			    c->w->gw->opts.header_timeout);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &c->t0);
+	{
+		struct timespec wall;
+		clock_gettime(CLOCK_REALTIME, &wall);
+		c->wall0 = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
+	}
+	c->nrequests++;
+	c->status = 0;
+	c->upstream_status = 0;
+	c->reason = NULL;
+	c->bytes_in = 0;
+	c->bytes_out = 0;
+	c->attempts = 0;
+	c->resp_head = 0;
+	c->resp_started = 0;
+	c->resp_close = 0;
+	c->t_up.tv_sec = 0;
+	memset(&c->route, 0xff, sizeof(c->route)); /* every index -1 */
+	c->route.consumed = 0;
+	rt = worker_runtime(c->w);
+	c->rt = worker_runtime_ref(rt);
+	http_parser_init(&c->resp, HTTP_RESPONSE, NULL);
+	if (rc != HTTP_OK) {
+		/* A malformed head: the SKU's page, then close (the framing
+		 * of whatever follows cannot be trusted). */
+		c->client_ka = 0;
+		c->req_done = 0;
+		bufferevent_disable(c->bev, EV_READ);
+		log_debug("request from %s rejected: %s", c->client,
+		    http_status_name(rc));
+		c->reason = http_status_name(rc);
+		proxy_page(c, pages_status_for_error(rt->cfg->sku, rc), rc,
+		    REASON_OK);
+		return;
+	}
+	proxy_timer_set(c, PROXY_TIMER_NONE, 0);
+	c->client_ka = c->req.msg.keep_alive;
+	c->req_done = c->req.msg.body == HTTP_BODY_NONE;
+	h = http_msg_header(&c->req.msg, "Host");
+	fp = rt->port_map[c->port];
+	if (fp < 0) {
+		memset(&c->route, 0xff, sizeof(c->route));
+		rs = ROUTE_NO_LISTENER;
+	} else {
+		rs = route_match(rt->cfg, fp, c->sni, h != NULL ? h->value : NULL,
+		    c->req.msg.target, &c->route);
+	}
+	if (rs != ROUTE_OK) {
+		c->reason = route_status_name(rs);
+		if (rs == ROUTE_SNI_REQUIRED) {
+			c->status = 421;
+			proxy_finish_request(c);
+			proxy_close(c, "server name indication required");
+			return;
+		}
+		if (!c->req_done)
+			c->client_ka = 0;
+		proxy_page(c, 404, 0, REASON_OK);
+		return;
+	}
+	proxy_upstream_begin(c, 0);
+}
+
+/* Choose the member (again, on a retry) and get a connection to it. */
+static void
+proxy_upstream_begin(struct proxy_conn *c, int fresh)
+{
+	struct runtime *rt = c->rt;
+	const struct config_settings *s = &rt->cfg->settings[c->route.settings];
+	const struct http_header *cookie;
+	struct upstream_target t;
+	struct net_addr addr;
+	const char *host, *sni, *vname;
+	char hostbuf[256];
+	int exclude;
+
+	if (!fresh) {
+		exclude = LB_EXCLUDE_NONE;
+		if (c->have_target)
+			exclude = c->target.member >= 0 ? c->target.member
+							: LB_EXCLUDE_DRAINING;
+		cookie = http_msg_header(&c->req.msg, "Cookie");
+		if (lb_select(rt->lb, c->route.pool, c->route.settings,
+			cookie != NULL ? cookie->value : NULL, exclude,
+			lb_now_ms(), &c->target) != 0) {
+			c->have_target = 0;
+			proxy_fail(c, c->attempts > 0 ? 504 : 502,
+			    c->attempts > 0 ? REASON_UPSTREAM_TIMEOUT
+					    : REASON_NO_HEALTHY_MEMBER,
+			    -1);
+			return;
+		}
+		c->have_target = 1;
+	}
+	c->attempts++;
+	if (c->target.member >= 0) {
+		struct runtime_member *m =
+		    &rt->members[c->route.pool][c->target.member];
+		if (!m->resolved) {
+			proxy_fail(c, 502, REASON_DNS, METRICS_FAIL_CONNECT);
+			return;
+		}
+		addr = m->addr;
+	} else if (worker_resolve(rt->gw, c->target.address, &addr) != 0) {
+		proxy_fail(c, 502, REASON_DNS, METRICS_FAIL_CONNECT);
+		return;
+	}
+	if (addr.ss.ss_family == AF_INET6)
+		((struct sockaddr_in6 *)&addr.ss)->sin6_port =
+		    htons((uint16_t)s->port);
+	else
+		((struct sockaddr_in *)&addr.ss)->sin_port =
+		    htons((uint16_t)s->port);
+	proxy_upstream_names(c, s, &host, &sni, &vname, hostbuf,
+	    sizeof(hostbuf));
+	memset(&t, 0, sizeof(t));
+	t.addr = &addr;
+	t.ctx = s->protocol == CONFIG_PROTO_HTTPS ? rt->client_ctx : NULL;
+	t.sku = rt->cfg->sku;
+	t.sni = sni;
+	t.verify_name = vname;
+	t.policy = rt->policies[c->route.settings];
+	t.timeout_ms = s->request_timeout * 1000;
+	t.rt = rt;
+	t.pool = c->route.pool;
+	t.member = c->target.member;
+	t.settings = c->route.settings;
+	clock_gettime(CLOCK_MONOTONIC, &c->t_up);
+	c->state = PROXY_UPSTREAM;
+	c->uc = NULL;
+	if (!fresh && c->target.member >= 0)
+		c->uc = upstream_pool_get(c->w->pool, &t);
+	if (c->uc != NULL) {
+		proxy_upstream_connected(c->uc, REASON_OK, 0, c);
+		return;
+	}
+	/* The head is written once the connection is ready (for Https:
+	 * verified), never before. */
+	c->uc = upstream_connect(c->w->base, &t, proxy_upstream_connected, c);
+	if (c->uc == NULL)
+		proxy_fail(c, 502, REASON_CONNECT, METRICS_FAIL_CONNECT);
+}
+
+/* --- the upstream exchange ----------------------------------------------- */
+
+static void
+proxy_fail(struct proxy_conn *c, int status, enum reason_code rc, int kind)
+{
+	struct runtime *rt = c->rt;
+
+	if (kind >= 0 && rt != NULL)
+		metrics_upstream_failure(rt->gw->metrics, c->w->id, rt->names,
+		    c->route.pool, c->have_target ? c->target.member : -1,
+		    (enum metrics_failure_kind)kind, rc);
+	log_debug("request from %s to %s: %d (%s)", c->client,
+	    c->have_target ? c->target.address : "-", status,
+	    reason_name(rc));
+	upstream_free(c->uc);
+	c->uc = NULL;
+	if (c->resp_started) {
+		c->reason = reason_name(rc);
+		proxy_finish_request(c);
+		proxy_close(c, reason_name(rc));
+		return;
+	}
+	proxy_page(c, status, 0, rc);
+}
+
+/* requestTimeout: v1 502; v2 one retry on another member, then 504. */
+static void
+proxy_timeout(struct proxy_conn *c)
+{
+	struct runtime *rt = c->rt;
+
+	metrics_upstream_failure(rt->gw->metrics, c->w->id, rt->names,
+	    c->route.pool, c->have_target ? c->target.member : -1,
+	    METRICS_FAIL_TIMEOUT, REASON_UPSTREAM_TIMEOUT);
+	upstream_free(c->uc);
+	c->uc = NULL;
+	if (c->resp_started) {
+		c->reason = reason_name(REASON_UPSTREAM_TIMEOUT);
+		proxy_finish_request(c);
+		proxy_close(c, "upstream timeout mid-response");
+		return;
+	}
+	if (rt->cfg->sku == CONFIG_SKU_V1) {
+		proxy_page(c, 502, 0, REASON_UPSTREAM_TIMEOUT);
+		return;
+	}
+	if (c->attempts < 2 && c->req.msg.body == HTTP_BODY_NONE) {
+		log_debug("request from %s: %s timed out, retrying", c->client,
+		    c->target.address);
+		proxy_upstream_begin(c, 0);
+		return;
+	}
+	proxy_page(c, 504, 0, REASON_UPSTREAM_TIMEOUT);
+}
+
+static void
+proxy_send_head(struct proxy_conn *c)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	const struct http_msg *m = &c->resp.msg;
+	const struct http_header *h;
+	size_t i, before = evbuffer_get_length(out);
+	char ck[512], cors[512];
+	int bad = 0;
+
+	c->resp_raw = 1;
+	if (m->body == HTTP_BODY_EOF)
+		c->resp_close = 1;
+	if (m->body == HTTP_BODY_CHUNKED && c->req.msg.minor == 0) {
+		c->resp_raw = 0; /* an HTTP/1.0 client gets the payload */
+		c->resp_close = 1;
+	}
+	if (!c->client_ka || !c->req_done || c->w->stopping)
+		c->resp_close = 1;
+	bad |= http_write_status_line(out, m->status,
+	    m->reason != NULL ? m->reason : "", 1);
+	for (i = 0; i < m->nheaders; i++) {
+		h = &m->headers[i];
+		if (http_msg_is_hop_by_hop(m, h))
+			continue;
+		bad |= http_write_headern(out, h->name, h->name_len, h->value,
+		    h->value_len);
+	}
+	if (m->body == HTTP_BODY_CHUNKED && c->resp_raw)
+		bad |= http_write_header(out, "Transfer-Encoding", "chunked");
+	if (c->target.set_cookie &&
+	    lb_affinity_set_cookie(c->rt->lb, c->route.settings, &c->target,
+		ck, sizeof(ck), cors, sizeof(cors)) == 0) {
+		bad |= http_write_header(out, "Set-Cookie", ck);
+		bad |= http_write_header(out, "Set-Cookie", cors);
+	}
+	if (c->resp_close)
+		bad |= http_write_header(out, "Connection", "close");
+	else if (c->req.msg.minor == 0)
+		bad |= http_write_header(out, "Connection", "keep-alive");
+	if (c->w->gw->opts.debug_headers)
+		bad |= http_write_header(out, "X-AGW-Member",
+		    c->target.address);
+	bad |= http_write_end_head(out);
+	c->bytes_out += evbuffer_get_length(out) - before;
+	c->status = m->status;
+	c->resp_started = 1;
+	if (bad)
+		proxy_close(c, "out of memory");
+}
+
+static void
+proxy_response_done(struct proxy_conn *c)
+{
+	struct upstream_conn *uc = c->uc;
+	int reusable;
+
+	c->uc = NULL;
+	reusable = c->resp.msg.keep_alive && c->req_done &&
+	    c->resp.msg.body != HTTP_BODY_EOF && uc->member >= 0 &&
+	    evbuffer_get_length(bufferevent_get_input(uc->bev)) == 0 &&
+	    evbuffer_get_length(bufferevent_get_output(uc->bev)) == 0 &&
+	    c->rt == worker_runtime(c->w) && !c->w->stopping;
+	if (reusable)
+		upstream_pool_put(c->w->pool, uc);
+	else
+		upstream_free(uc);
+	if (!c->req_done)
+		c->resp_close = 1;
+	proxy_finish_request(c);
+	proxy_next(c);
+}
+
+/* Move response bytes; returns 1 when the exchange ended (c may be gone). */
+static int
+proxy_pump_response_rc(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->uc->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t before = evbuffer_get_length(out);
+	int rc;
+
+	rc = http_parse_body(&c->resp, in, out, c->resp_raw);
+	c->bytes_out += evbuffer_get_length(out) - before;
+	if (rc == HTTP_OK) {
+		proxy_response_done(c);
+		return 1;
+	}
+	if (rc < 0) {
+		c->reason = reason_name(REASON_UPSTREAM_INVALID);
+		metrics_upstream_failure(c->rt->gw->metrics, c->w->id,
+		    c->rt->names, c->route.pool, c->target.member,
+		    METRICS_FAIL_RESPONSE, REASON_UPSTREAM_INVALID);
+		proxy_finish_request(c);
+		proxy_close(c, "invalid upstream body");
+		return 1;
+	}
+	if (evbuffer_get_length(out) > PROXY_HIGH) {
+		bufferevent_disable(c->uc->bev, EV_READ);
+		bufferevent_setwatermark(c->bev, EV_WRITE, PROXY_LOW, 0);
+		bufferevent_enable(c->bev, EV_WRITE);
+	}
+	return 0;
+}
+
+static void
+proxy_pump_response(struct proxy_conn *c)
+{
+	(void)proxy_pump_response_rc(c);
+}
+
+/* Parse what the upstream sent; returns 1 when the exchange ended. */
+static int
+proxy_upstream_read(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->uc->bev);
+	struct evbuffer *out;
+	int rc, status;
+
+	while (!c->resp_head) {
+		rc = http_parse_head(&c->resp, in);
+		if (rc == HTTP_AGAIN)
+			return 0;
+		if (rc != HTTP_OK) {
+			log_debug("invalid response from %s: %s",
+			    c->target.address, http_status_name(rc));
+			proxy_fail(c, 502, REASON_UPSTREAM_INVALID,
+			    METRICS_FAIL_RESPONSE);
+			return 1;
+		}
+		status = c->resp.msg.status;
+		if (status >= 100 && status < 200) {
+			if (status == 101) {
+				proxy_fail(c, 502, REASON_UPSTREAM_INVALID,
+				    METRICS_FAIL_RESPONSE);
+				return 1;
+			}
+			out = bufferevent_get_output(c->bev);
+			if (c->req.msg.minor >= 1 &&
+			    (http_write_status_line(out, status,
+				 c->resp.msg.reason, 1) != 0 ||
+				http_write_end_head(out) != 0)) {
+				proxy_close(c, "out of memory");
+				return 1;
+			}
+			http_parser_reset(&c->resp);
+			http_parser_set_head_request(&c->resp,
+			    strcmp(c->req.msg.method, "HEAD") == 0);
+			continue;
+		}
+		c->resp_head = 1;
+		c->upstream_status = status;
+		proxy_send_head(c);
+		if (c->resp_started == 0)
+			return 1;
+	}
+	return proxy_pump_response_rc(c);
+}
+
+static void
+proxy_up_readcb(struct bufferevent *bev, void *arg)
+{
+	(void)proxy_upstream_read(arg);
+}
+
+static void
+proxy_up_writecb(struct bufferevent *bev, void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	/* The upstream drained below LOW: resume reading the client. */
+	if (!c->req_done) {
+		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+		bufferevent_enable(c->bev, EV_READ);
+		proxy_pump_request(c);
+	}
+}
+
+static void
+proxy_up_eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	if (what & BEV_EVENT_TIMEOUT) {
+		proxy_timeout(c);
+		return;
+	}
+	/* Bytes that arrived with the close come first. */
+	if (evbuffer_get_length(in) > 0 && proxy_upstream_read(c))
+		return;
+	if (c->resp_head) {
+		if ((what & BEV_EVENT_EOF) &&
+		    http_parse_eof(&c->resp) == HTTP_OK) {
+			proxy_response_done(c);
+			return;
+		}
+		c->reason = reason_name(REASON_UPSTREAM_RESET);
+		metrics_upstream_failure(c->rt->gw->metrics, c->w->id,
+		    c->rt->names, c->route.pool, c->target.member,
+		    METRICS_FAIL_RESPONSE, REASON_UPSTREAM_RESET);
+		proxy_finish_request(c);
+		proxy_close(c, "upstream closed mid-response");
+		return;
+	}
+	/* A reused connection the backend closed while it idled: retry once
+	 * on a fresh connection when the request can be sent again. */
+	if (c->uc->requests > 0 && c->req.msg.body == HTTP_BODY_NONE &&
+	    evbuffer_get_length(in) == 0) {
+		upstream_free(c->uc);
+		c->uc = NULL;
+		c->attempts--;
+		proxy_upstream_begin(c, 1);
+		return;
+	}
+	proxy_fail(c, 502, REASON_UPSTREAM_RESET, METRICS_FAIL_RESPONSE);
+}
+
+static void
+proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
+    int error_code, void *arg)
+{
+	struct proxy_conn *c = arg;
+	const struct config_settings *s =
+	    &c->rt->cfg->settings[c->route.settings];
+	const char *host, *sni, *vname;
+	char hostbuf[256];
+	struct timeval tv = { s->request_timeout, 0 };
+	int kind;
+
+	if (reason != REASON_OK) {
+		if (reason == REASON_UPSTREAM_TIMEOUT) {
+			proxy_timeout(c);
+			return;
+		}
+		kind = reason == REASON_CONNECT ? METRICS_FAIL_CONNECT
+						: METRICS_FAIL_TLS;
+		if (reason != REASON_CONNECT)
+			log_info("upstream %s (pool %s): %s",
+			    c->target.address,
+			    c->rt->cfg->pools[c->route.pool].name,
+			    reason_name(reason));
+		proxy_fail(c, 502, reason, kind);
+		return;
+	}
+	proxy_upstream_names(c, s, &host, &sni, &vname, hostbuf,
+	    sizeof(hostbuf));
+	if (proxy_build_head(c, host, bufferevent_get_output(uc->bev)) != 0) {
+		proxy_close(c, "out of memory");
+		return;
+	}
+	http_parser_set_head_request(&c->resp,
+	    strcmp(c->req.msg.method, "HEAD") == 0);
+	bufferevent_setcb(uc->bev, proxy_up_readcb, proxy_up_writecb,
+	    proxy_up_eventcb, c);
+	bufferevent_setwatermark(uc->bev, EV_WRITE, 0, 0);
+	bufferevent_setwatermark(uc->bev, EV_READ, 0, PROXY_READ_MAX);
+	bufferevent_set_timeouts(uc->bev, &tv, NULL);
+	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	c->state = PROXY_FORWARD;
+	if (!c->req_done) {
+		proxy_timer_set(c, PROXY_TIMER_BODY,
+		    c->w->gw->opts.header_timeout);
+		proxy_pump_request(c);
+	}
+}
+
+static void
+proxy_pump_request(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->uc->bev);
+	size_t before = evbuffer_get_length(in);
+	int rc;
+
+	rc = http_parse_body(&c->req, in, out, 1);
+	c->bytes_in += before - evbuffer_get_length(in);
+	if (rc < 0) {
+		log_debug("request body from %s rejected: %s", c->client,
+		    http_status_name(rc));
+		c->client_ka = 0;
+		upstream_free(c->uc);
+		c->uc = NULL;
+		if (c->resp_started) {
+			c->reason = http_status_name(rc);
+			proxy_finish_request(c);
+			proxy_close(c, "invalid request body");
+			return;
+		}
+		c->reason = http_status_name(rc);
+		proxy_page(c, 400, rc, REASON_OK);
+		return;
+	}
+	if (rc == HTTP_OK) {
+		c->req_done = 1;
+		proxy_timer_set(c, PROXY_TIMER_NONE, 0);
+		return;
+	}
+	if (evbuffer_get_length(out) > PROXY_HIGH) {
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_setwatermark(c->uc->bev, EV_WRITE, PROXY_LOW, 0);
+	}
+	proxy_timer_set(c, PROXY_TIMER_BODY, c->w->gw->opts.header_timeout);
+}
+
+/* --- accepting ---------------------------------------------------------- */
+
+int
+proxy_sni_cb(SSL *ssl, int *alert, void *arg)
+{
+	struct proxy_conn *c = SSL_get_app_data(ssl);
+	struct runtime *rt;
+	enum route_status st;
+	const char *name;
+	int fp, li, cert;
+
+	if (c == NULL || (rt = c->hs_rt) == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	fp = rt->port_map[c->port];
+	if (fp < 0)
+		return SSL_TLSEXT_ERR_NOACK;
+	li = route_listener(rt->cfg, fp, name, NULL, &st);
+	if (li < 0) {
+		if (st == ROUTE_SNI_REQUIRED) {
+			*alert = SSL_AD_UNRECOGNIZED_NAME;
+			return SSL_TLSEXT_ERR_ALERT_FATAL;
+		}
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	cert = rt->cfg->listeners[li].ssl_cert;
+	if (cert >= 0 && rt->server_ctx[cert] != NULL &&
+	    SSL_get_SSL_CTX(ssl) != rt->server_ctx[cert])
+		SSL_set_SSL_CTX(ssl, rt->server_ctx[cert]);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+void
+proxy_accept(struct worker *w, int fd, const struct sockaddr *sa,
+    int socklen, int port)
+{
+	struct proxy_conn *c;
+	struct runtime *rt = worker_runtime(w);
+	char ip[INET6_ADDRSTRLEN] = "?";
+	SSL *ssl = NULL;
+	int one = 1;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		close(fd);
+		return;
+	}
+	c->w = w;
+	c->port = port;
+	c->tls = w->gw->ports[port].https;
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+		c->client_port = ntohs(s6->sin6_port);
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+		c->client_port = ntohs(s4->sin_port);
+	}
+	(void)socklen;
+	snprintf(c->client_ip, sizeof(c->client_ip), "%s", ip);
+	snprintf(c->client, sizeof(c->client), "%s:%d", ip, c->client_port);
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	http_parser_init(&c->req, HTTP_REQUEST, NULL);
+	http_parser_init(&c->resp, HTTP_RESPONSE, NULL);
+	TAILQ_INSERT_TAIL(&w->conns, c, entry);
+	w->nconns++;
+	if ((c->timer = evtimer_new(w->base, proxy_timer_cb, c)) == NULL)
+		goto fail;
+	if (c->tls) {
+		if (rt->port_ctx[port] == NULL ||
+		    (ssl = SSL_new(rt->port_ctx[port])) == NULL)
+			goto fail;
+		c->hs_rt = worker_runtime_ref(rt);
+		SSL_set_app_data(ssl, c);
+		c->bev = bufferevent_openssl_socket_new(w->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL) {
+			SSL_free(ssl);
+			goto fail;
+		}
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
+	} else {
+		c->bev = bufferevent_socket_new(w->base, fd,
+		    BEV_OPT_CLOSE_ON_FREE);
+		if (c->bev == NULL)
+			goto fail;
+	}
+	fd = -1;
+	bufferevent_setcb(c->bev, proxy_client_readcb, proxy_client_writecb,
+	    proxy_client_eventcb, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_READ_MAX);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->state = PROXY_HEAD;
+	proxy_timer_set(c, PROXY_TIMER_HEAD, w->gw->opts.header_timeout);
+	return;
+fail:
+	if (fd >= 0)
+		close(fd);
+	ERR_clear_error();
+	proxy_close(c, "cannot set up the connection");
+}
+
+void
+proxy_close_idle(struct worker *w)
+{
+	struct proxy_conn *c, *next;
+
+	for (c = TAILQ_FIRST(&w->conns); c != NULL; c = next) {
+		next = TAILQ_NEXT(c, entry);
+		if (c->state == PROXY_HEAD &&
+		    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0)
+			proxy_close(c, "shutting down");
+	}
+}
+
+void
+proxy_close_all(struct worker *w)
+{
+	struct proxy_conn *c;
+
+	while ((c = TAILQ_FIRST(&w->conns)) != NULL)
+		proxy_close(c, "shutdown deadline");
+}
