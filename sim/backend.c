@@ -232,7 +232,8 @@ conn_done(struct conn *c)
 	}
 	http_parser_reset(&c->parser);
 	c->state = CONN_HEAD;
-	bufferevent_enable(c->bev, EV_READ);
+	if (!(bufferevent_get_enabled(c->bev) & EV_READ))
+		bufferevent_enable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		conn_process(c);
 }
@@ -536,11 +537,25 @@ conn_request(struct conn *c)
 	c->cut_after = 0;
 	if (beh->delay_ms == 0 && beh->slow_bytes == 0 &&
 	    !beh->truncate_body) {
-		/* the fast path: straight into the output */
-		if (conn_build(c, out,
-			beh->close_after_headers ? NULL : out) != 0) {
+		/* The fast path: straight into the output; over plain TCP
+		 * with nothing queued, written at once (no write event, so
+		 * no epoll_ctl per request). */
+		struct evbuffer *o = out;
+
+		if (c->ssl == NULL && evbuffer_get_length(out) == 0)
+			o = c->b->scratch;
+		if (conn_build(c, o, beh->close_after_headers ? NULL : o) !=
+		    0) {
+			evbuffer_drain(o, evbuffer_get_length(o));
 			conn_close(c, "out of memory", 0);
 			return;
+		}
+		if (o != out) {
+			while (evbuffer_get_length(o) > 0 &&
+			    evbuffer_write(o, bufferevent_getfd(c->bev)) > 0)
+				;
+			if (evbuffer_get_length(o) > 0)
+				evbuffer_add_buffer(out, o);
 		}
 		conn_done(c);
 		return;
@@ -777,10 +792,11 @@ backend_init(struct backend *b, const struct farm_backend *conf,
 	b->bound = conf->addr;
 	LIST_INIT(&b->conns);
 	farm_behaviour_init(&b->beh);
+	b->scratch = evbuffer_new();
 	b->sni_seen = json_object();
 	b->hosts_seen = json_object();
 	b->tls_versions = json_object();
-	if (b->sni_seen == NULL || b->hosts_seen == NULL ||
+	if (b->scratch == NULL || b->sni_seen == NULL || b->hosts_seen == NULL ||
 	    b->tls_versions == NULL) {
 		snprintf(err, errlen, "backend \"%s\": out of memory",
 		    conf->name);
@@ -857,6 +873,8 @@ backend_clear(struct backend *b)
 	json_decref(b->hosts_seen);
 	json_decref(b->tls_versions);
 	json_decref(b->last_request);
+	if (b->scratch != NULL)
+		evbuffer_free(b->scratch);
 	memset(b, 0, sizeof(*b));
 }
 

@@ -18,6 +18,7 @@
 
 struct event_base;
 struct evconnlistener;
+struct evbuffer;
 struct conn;
 
 struct backend_sni {
@@ -45,6 +46,7 @@ struct backend {
 	json_t *hosts_seen;
 	json_t *tls_versions;
 	json_t *last_request; /* NULL until the first request */
+	struct evbuffer *scratch; /* fast-path responses over plain TCP */
 	LIST_HEAD(, conn) conns;
 };
 
