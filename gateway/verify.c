@@ -198,50 +198,6 @@ verify_key_listed(STACK_OF(X509) *list, X509 *leaf)
 	return found;
 }
 
-/*
- * Build and check the path of chain's first certificate to a self-signed
- * anchor of store (the rest of chain as untrusted helpers; no partial
- * chains; purpose sslserver; security level VERIFY_AUTH_LEVEL; dates NOT
- * checked here). On success returns 0 and the path (leaf first, anchor
- * last) in *built, the caller's to free. On failure returns -1 with the
- * X509_V_ERR_* in *err.
- */
-static int
-verify_path(X509_STORE *store, STACK_OF(X509) *chain, int *err,
-    STACK_OF(X509) **built)
-{
-	X509_STORE_CTX *ctx;
-	X509_VERIFY_PARAM *param;
-	int rc = -1;
-
-	*built = NULL;
-	*err = X509_V_ERR_OUT_OF_MEM;
-	if ((ctx = X509_STORE_CTX_new()) == NULL)
-		goto done;
-	if (!X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), chain))
-		goto done;
-	if (!X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
-		goto done;
-	param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
-	X509_VERIFY_PARAM_set_auth_level(param, VERIFY_AUTH_LEVEL);
-	if (X509_verify_cert(ctx) == 1) {
-		if ((*built = X509_STORE_CTX_get1_chain(ctx)) != NULL) {
-			*err = X509_V_OK;
-			rc = 0;
-		}
-	} else {
-		*err = X509_STORE_CTX_get_error(ctx);
-		if (*err == X509_V_OK)
-			*err = X509_V_ERR_UNSPECIFIED;
-	}
-done:
-	ERR_clear_error();
-	X509_STORE_CTX_free(ctx);
-	return rc;
-}
-
 /* The errors that mean "no path to an anchor": classified from the
  * presented chain rather than taken from OpenSSL as they are. */
 static int
@@ -258,6 +214,67 @@ verify_is_path_error(int err)
 	default:
 		return 0;
 	}
+}
+
+/*
+ * One X509_verify_cert of chain's first certificate against store (the rest
+ * of chain as untrusted helpers), no partial chains, dates not checked.
+ * With full, also purpose sslserver and security level VERIFY_AUTH_LEVEL.
+ * Returns 0 with the path (leaf first, anchor last) in *built when built is
+ * not NULL, or -1 with the X509_V_ERR_* in *err.
+ */
+static int
+verify_path_once(X509_STORE *store, STACK_OF(X509) *chain, int full,
+    int *err, STACK_OF(X509) **built)
+{
+	X509_STORE_CTX *ctx;
+	X509_VERIFY_PARAM *param;
+	int rc = -1;
+
+	*err = X509_V_ERR_OUT_OF_MEM;
+	if ((ctx = X509_STORE_CTX_new()) == NULL)
+		goto done;
+	if (!X509_STORE_CTX_init(ctx, store, sk_X509_value(chain, 0), chain))
+		goto done;
+	if (full && !X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_SSL_SERVER))
+		goto done;
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_clear_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+	X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_NO_CHECK_TIME);
+	X509_VERIFY_PARAM_set_auth_level(param, full ? VERIFY_AUTH_LEVEL : -1);
+	if (X509_verify_cert(ctx) == 1) {
+		if (built == NULL ||
+		    (*built = X509_STORE_CTX_get1_chain(ctx)) != NULL) {
+			*err = X509_V_OK;
+			rc = 0;
+		}
+	} else {
+		*err = X509_STORE_CTX_get_error(ctx);
+		if (*err == X509_V_OK)
+			*err = X509_V_ERR_UNSPECIFIED;
+	}
+done:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	return rc;
+}
+
+/*
+ * The path of chain's first certificate to a self-signed anchor of store.
+ * Two passes, so the path is judged first whatever OpenSSL checks first
+ * (it checks the leaf's key size before it builds anything): the path
+ * alone, then the same with purpose and security level. On success returns
+ * 0 and the path in *built, the caller's to free. On failure returns -1
+ * with the X509_V_ERR_* in *err.
+ */
+static int
+verify_path(X509_STORE *store, STACK_OF(X509) *chain, int *err,
+    STACK_OF(X509) **built)
+{
+	*built = NULL;
+	if (verify_path_once(store, chain, 0, err, NULL) == -1)
+		return -1;
+	return verify_path_once(store, chain, 1, err, built);
 }
 
 /* The issuer of x among sk (x itself excluded), or NULL. */

@@ -505,6 +505,15 @@ test_verify_v2_wk_expired_farm_chain_is_trust_first(void **state)
 }
 
 static void
+test_verify_v2_wk_weak_key_is_trust_first(void **state)
+{
+	/* OpenSSL checks the leaf's key size first; the path still wins. */
+	check_free(v2_well_known(), HOST,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.weak_rsa.cert,
+	    K.farm_int.cert, NULL);
+}
+
+static void
 test_verify_v2_wk_expired_public_leaf(void **state)
 {
 	check_free(v2_well_known(), HOST, REASON_EXPIRED,
@@ -964,6 +973,142 @@ test_verify_prepare_sets_verify_peer(void **state)
 	SSL_CTX_free(ctx);
 }
 
+/* ---- the variant table of TRUST.md against agw-certs' own output -------- */
+
+static const struct {
+	const char *variant;
+	enum reason_code custom, well_known, v1;
+} variant_table[] = {
+	{"ca-signed", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    REASON_OK},
+	{"ca-signed-full-chain", REASON_OK,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+	{"leaf-only", REASON_V2_INTERMEDIATE_MISSING,
+	    REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
+	{"wrong-order", REASON_V2_LEAF_NOT_FIRST, REASON_V2_LEAF_NOT_FIRST,
+	    REASON_V1_NOT_WHITELISTED},
+	{"public-ca-signed", REASON_V2_ROOT_MISMATCH_NO_ROOT, REASON_OK,
+	    REASON_OK},
+	{"self-signed", REASON_V2_INTERMEDIATE_MISSING,
+	    REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
+	{"self-signed-ca", REASON_V2_ROOT_MISMATCH,
+	    REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
+	{"expired", REASON_EXPIRED, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    REASON_EXPIRED},
+	{"not-yet-valid", REASON_EXPIRED,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_EXPIRED},
+	{"expired-intermediate", REASON_EXPIRED,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+	{"wrong-host", REASON_V2_CN_MISMATCH,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
+	{"untrusted-root", REASON_V2_ROOT_MISMATCH_NO_ROOT,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+	{"rotated-next-ca", REASON_V2_ROOT_MISMATCH_NO_ROOT,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+	{"rotated-same-key", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    REASON_OK},
+	{"rotated", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    REASON_OK},
+	{"sha1-signed", REASON_V2_OTHER, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    REASON_OK},
+	{"weak-rsa1024", REASON_V2_OTHER,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+	{"no-server-auth-eku", REASON_V2_OTHER,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+	{"cn-only", REASON_V2_CN_MISMATCH,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
+	{"san-cn-disagree", REASON_V2_CN_MISMATCH,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
+	{"wildcard", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    REASON_OK},
+	{"ip-san", REASON_V2_CN_MISMATCH,
+	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
+};
+
+static X509 *
+variant_cert(const char *dir, const char *name)
+{
+	char path[4096], err[512];
+	X509 *x;
+
+	snprintf(path, sizeof(path), "%s/%s.cer", dir, name);
+	x = tls_x509_from_file(path, err, sizeof(err));
+	if (x == NULL)
+		fail_msg("%s", err);
+	return x;
+}
+
+static void
+test_verify_agw_certs_variant_table(void **state)
+{
+	const char *bin = getenv("AGW_BIN");
+	char dir[] = "/tmp/agw-verify-pki-XXXXXX", cmd[8192], path[4096];
+	char err[512], got[256];
+	X509 *farm_root, *public_root, *own, *roots[2] = {NULL, NULL};
+	X509 *auth[2] = {NULL, NULL};
+	X509_STORE *saved = K.well_known;
+	STACK_OF(X509) *chain;
+	struct verify_policy *p;
+	struct verify_result r;
+	size_t i;
+	int bad = 0;
+
+	snprintf(path, sizeof(path), "%s/agw-certs", bin ? bin : "");
+	if (bin == NULL || access(path, X_OK) != 0)
+		skip();
+	assert_non_null(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd), "'%s' generate --out '%s' >/dev/null",
+	    path, dir);
+	assert_int_equal(system(cmd), 0);
+	farm_root = variant_cert(dir, "farm-root");
+	public_root = variant_cert(dir, "public-root");
+	K.well_known = X509_STORE_new();
+	assert_non_null(K.well_known);
+	assert_true(X509_STORE_add_cert(K.well_known, public_root));
+	roots[0] = farm_root;
+	for (i = 0; i < sizeof(variant_table) / sizeof(variant_table[0]);
+	     i++) {
+		const char *v = variant_table[i].variant;
+		enum reason_code want[3] = {variant_table[i].custom,
+		    variant_table[i].well_known, variant_table[i].v1};
+		int m;
+
+		snprintf(path, sizeof(path), "%s/%s.chain.pem", dir, v);
+		if ((chain = tls_load_certs_file(path, err, sizeof(err))) ==
+		    NULL)
+			fail_msg("%s", err);
+		own = variant_cert(dir, strcmp(v, "rotated-same-key") == 0 ?
+			"ca-signed" : v);
+		auth[0] = own;
+		for (m = 0; m < 3; m++) {
+			p = m == 0 ? policy(CONFIG_SKU_V2, NULL, roots, 1, 1) :
+			    m == 1 ? policy(CONFIG_SKU_V2, NULL, NULL, 1, 1) :
+				     policy(CONFIG_SKU_V1, auth, NULL, 1, 1);
+			r = verify_chain(p, chain, "b1.backend.test",
+			    time(NULL));
+			verify_policy_free(p);
+			if (r.reason != want[m]) {
+				snprintf(got, sizeof(got), "%s", reason_name(
+				    r.reason));
+				print_error("%s [%s]: got %s, want %s\n", v,
+				    m == 0 ? "custom" : m == 1 ? "well-known" :
+								 "v1",
+				    got, reason_name(want[m]));
+				bad++;
+			}
+		}
+		X509_free(own);
+		sk_X509_pop_free(chain, X509_free);
+	}
+	X509_STORE_free(K.well_known);
+	K.well_known = saved;
+	X509_free(farm_root);
+	X509_free(public_root);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(bad, 0);
+}
+
 #define T(f) cmocka_unit_test(f)
 
 int
@@ -1005,6 +1150,7 @@ main(void)
 		T(test_verify_v2_wk_self_signed_leaf_not_well_known),
 		T(test_verify_v2_wk_self_signed_ca_leaf_not_well_known),
 		T(test_verify_v2_wk_expired_farm_chain_is_trust_first),
+		T(test_verify_v2_wk_weak_key_is_trust_first),
 		T(test_verify_v2_wk_expired_public_leaf),
 		T(test_verify_v2_wk_untrusted_root_intermediate_not_well_known),
 		T(test_verify_v2_wk_wrong_host_cn_mismatch),
@@ -1042,6 +1188,7 @@ main(void)
 		T(test_verify_handshake_v1_is_tls12_only),
 		T(test_verify_handshake_ip_literal_sends_no_sni),
 		T(test_verify_prepare_sets_verify_peer),
+		T(test_verify_agw_certs_variant_table),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
