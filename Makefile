@@ -27,3 +27,18 @@ matrix: build
 
 clean:
 	rm -rf $(BUILD)
+
+# make fuzz: build every tests/fuzz/fuzz_*.c target with clang into
+# build-fuzz and run each for FUZZ_SECONDS on its seed corpus
+# (tests/fuzz/corpus/<name>); new inputs go to build-fuzz/corpus/<name>.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@CC=clang cmake -S . -B build-fuzz -DAGW_TESTS=OFF >/dev/null
+	@for src in tests/fuzz/fuzz_*.c; do \
+		t=$$(basename $$src .c); n=$${t#fuzz_}; \
+		cmake --build build-fuzz -j $(JOBS) --target $$t -- --no-print-directory || exit 1; \
+		mkdir -p build-fuzz/corpus/$$n; \
+		echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+		build-fuzz/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
