@@ -434,6 +434,28 @@ test_config_unknown_properties_ignored(void **state)
 	config_unref(c);
 }
 
+static void
+test_config_mixed_shapes(void **state)
+{
+	json_t *doc = fixture("v2.arm.json");
+	struct config *c;
+
+	(void)state;
+	doc_set(doc, "properties.frontendPorts[0]", json_pack("{s:s, s:i}",
+	    "name", "port80", "port", 8080));
+	doc_set(doc, "properties.backendHttpSettingsCollection[0]"
+	    ".properties.requestTimeout", json_integer(0));
+	expect_error(json_incref(doc), "properties.backendHttpSettings"
+	    "Collection[0].properties.requestTimeout", NULL, "not 0");
+	doc_set(doc, "properties.backendHttpSettingsCollection[0]"
+	    ".properties.requestTimeout", json_integer(5));
+	c = expect_ok(doc);
+	assert_false(c->hoisted);
+	assert_int_equal(c->frontend_ports[0].port, 8080);
+	assert_int_equal(c->settings[0].request_timeout, 5);
+	config_unref(c);
+}
+
 /* ------------------------------------------------------------ references */
 
 static void
@@ -1299,6 +1321,7 @@ main(void)
 		cmocka_unit_test(test_config_template_error_path),
 		cmocka_unit_test(test_config_not_json),
 		cmocka_unit_test(test_config_unknown_properties_ignored),
+		cmocka_unit_test(test_config_mixed_shapes),
 		cmocka_unit_test(test_config_ref_by_bare_name),
 		cmocka_unit_test(test_config_ref_by_id),
 		cmocka_unit_test(test_config_ref_template_expression),
