@@ -500,26 +500,40 @@ http_field(struct http_fields *f, const struct http_header *h)
 	return HTTP_OK;
 }
 
-/* NUL, bare CR and bare LF, in one pass; counts the lines. */
+/*
+ * NUL, bare CR and bare LF: the first offending byte decides. memchr does
+ * the walking (it is vectorised); counts the CRLF lines.
+ */
 static int
 http_check_line_ends(const char *buf, size_t len, size_t *nlines)
 {
-	size_t i, n = 0;
+	const char *e = buf + len, *c;
+	size_t first = len, n = 0;
+	int rc = HTTP_OK;
 
-	for (i = 0; i < len; i++) {
-		if (!CC(buf[i], CC_SPECIAL))
-			continue;
-		if (buf[i] == '\0')
-			return HTTP_E_NUL;
-		if (buf[i] == '\n')
-			return HTTP_E_BARE_LF;
-		if (i + 1 >= len || buf[i + 1] != '\n')
-			return HTTP_E_BARE_CR;
-		i++;
+	if ((c = memchr(buf, '\0', len)) != NULL) {
+		first = (size_t)(c - buf);
+		rc = HTTP_E_NUL;
+	}
+	for (c = buf; (c = memchr(c, '\n', (size_t)(e - c))) != NULL; c++) {
+		if (c == buf || c[-1] != '\r') {
+			if ((size_t)(c - buf) < first) {
+				first = (size_t)(c - buf);
+				rc = HTTP_E_BARE_LF;
+			}
+			break;
+		}
 		n++;
 	}
+	for (c = buf; (c = memchr(c, '\r', first - (size_t)(c - buf))) != NULL;
+	     c++) {
+		if (c + 1 == e || c[1] != '\n') {
+			rc = HTTP_E_BARE_CR;
+			break;
+		}
+	}
 	*nlines = n;
-	return HTTP_OK;
+	return rc;
 }
 
 /*
