@@ -20,11 +20,10 @@
 
 /* Copy the certificates a setting references (idx into certs) into a new
  * stack holding a reference on each. NULL on allocation failure. */
-static STACK_OF(X509) *
-verify_certs_dup(const struct config_cert *certs, size_t ncerts,
-    const int *idx, size_t n)
+static STACK_OF(X509) * verify_certs_dup(const struct config_cert *certs,
+                            size_t ncerts, const int *idx, size_t n)
 {
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	X509 *x;
 	size_t i;
 
@@ -62,8 +61,8 @@ verify_policy_new(const struct config *c, const struct config_settings *s,
 			goto fail;
 		p->well_known = well_known;
 	}
-	p->auth_certs = verify_certs_dup(c->auth_certs, c->nauth_certs,
-	    s->auth_certs, s->nauth_certs);
+	p->auth_certs = verify_certs_dup(
+	    c->auth_certs, c->nauth_certs, s->auth_certs, s->nauth_certs);
 	if (p->auth_certs == NULL)
 		goto fail;
 	p->roots = verify_certs_dup(c->trusted_roots, c->ntrusted_roots,
@@ -81,8 +80,8 @@ verify_policy_new(const struct config *c, const struct config_settings *s,
 		if ((p->anchors = X509_STORE_new()) == NULL)
 			goto fail;
 		for (i = 0; i < sk_X509_num(p->roots); i++)
-			if (!X509_STORE_add_cert(p->anchors,
-				sk_X509_value(p->roots, i)))
+			if (!X509_STORE_add_cert(
+			        p->anchors, sk_X509_value(p->roots, i)))
 				goto fail;
 	} else if (p->well_known != NULL) {
 		if (!X509_STORE_up_ref(p->well_known))
@@ -113,7 +112,7 @@ verify_policy_free(struct verify_policy *p)
 X509_STORE *
 verify_store_load(const char *pem_path, char *err, size_t errlen)
 {
-	STACK_OF(X509) *sk;
+	STACK_OF(X509) * sk;
 	X509_STORE *st = NULL;
 	char ossl[256];
 	int i;
@@ -157,7 +156,7 @@ verify_in_dates(X509 *x, time_t now)
 	time_t t = now;
 
 	return X509_cmp_time(X509_get0_notBefore(x), &t) == -1 &&
-	    X509_cmp_time(X509_get0_notAfter(x), &t) == 1;
+	       X509_cmp_time(X509_get0_notAfter(x), &t) == 1;
 }
 
 /*
@@ -180,7 +179,7 @@ verify_name_ok(X509 *leaf, const char *name)
 
 /* 1 when the leaf's SubjectPublicKeyInfo equals that of one of list. */
 static int
-verify_key_listed(STACK_OF(X509) *list, X509 *leaf)
+verify_key_listed(STACK_OF(X509) * list, X509 *leaf)
 {
 	unsigned char *a = NULL, *b;
 	int alen, blen, i, found = 0;
@@ -224,8 +223,8 @@ verify_is_path_error(int err)
  * not NULL, or -1 with the X509_V_ERR_* in *err.
  */
 static int
-verify_path_once(X509_STORE *store, STACK_OF(X509) *chain, int full,
-    int *err, STACK_OF(X509) **built)
+verify_path_once(X509_STORE *store, STACK_OF(X509) * chain, int full, int *err,
+    STACK_OF(X509) * *built)
 {
 	X509_STORE_CTX *ctx;
 	X509_VERIFY_PARAM *param;
@@ -268,8 +267,8 @@ done:
  * with the X509_V_ERR_* in *err.
  */
 static int
-verify_path(X509_STORE *store, STACK_OF(X509) *chain, int *err,
-    STACK_OF(X509) **built)
+verify_path(X509_STORE *store, STACK_OF(X509) * chain, int *err,
+    STACK_OF(X509) * *built)
 {
 	*built = NULL;
 	if (verify_path_once(store, chain, 0, err, NULL) == -1)
@@ -279,7 +278,7 @@ verify_path(X509_STORE *store, STACK_OF(X509) *chain, int *err,
 
 /* The issuer of x among sk (x itself excluded), or NULL. */
 static X509 *
-verify_find_issuer(STACK_OF(X509) *sk, X509 *x)
+verify_find_issuer(STACK_OF(X509) * sk, X509 *x)
 {
 	X509 *c;
 	int i;
@@ -299,9 +298,9 @@ verify_find_issuer(STACK_OF(X509) *sk, X509 *x)
  * wrong (see TRUST.md, "v2: no path to an anchor").
  */
 static enum reason_code
-verify_v2_classify(const struct verify_policy *p, STACK_OF(X509) *chain)
+verify_v2_classify(const struct verify_policy *p, STACK_OF(X509) * chain)
 {
-	STACK_OF(X509) *anchors;
+	STACK_OF(X509) * anchors;
 	X509 *cur, *iss, *failing;
 	enum reason_code r;
 	int hops;
@@ -320,22 +319,22 @@ verify_v2_classify(const struct verify_policy *p, STACK_OF(X509) *chain)
 		cur = iss;
 	}
 	if (cur == sk_X509_value(chain, 0)) /* the leaf's issuer is absent */
-		r = p->custom_roots ? REASON_V2_INTERMEDIATE_MISSING :
-				      REASON_V2_LEAF_NOT_WELL_KNOWN;
+		r = p->custom_roots ? REASON_V2_INTERMEDIATE_MISSING
+		                    : REASON_V2_LEAF_NOT_WELL_KNOWN;
 	else if (p->custom_roots)
-		r = verify_self_signed(cur) ? REASON_V2_ROOT_MISMATCH :
-					      REASON_V2_ROOT_MISMATCH_NO_ROOT;
+		r = verify_self_signed(cur) ? REASON_V2_ROOT_MISMATCH
+		                            : REASON_V2_ROOT_MISMATCH_NO_ROOT;
 	else
-		r = failing == sk_X509_value(chain, 0) ?
-		    REASON_V2_LEAF_NOT_WELL_KNOWN :
-		    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN;
+		r = failing == sk_X509_value(chain, 0)
+		        ? REASON_V2_LEAF_NOT_WELL_KNOWN
+		        : REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN;
 	sk_X509_pop_free(anchors, X509_free);
 	return r;
 }
 
 /* 1 when every certificate of built is within its dates. */
 static int
-verify_all_in_dates(STACK_OF(X509) *built, time_t now)
+verify_all_in_dates(STACK_OF(X509) * built, time_t now)
 {
 	int i;
 
@@ -347,11 +346,11 @@ verify_all_in_dates(STACK_OF(X509) *built, time_t now)
 
 /* v2: structure, then path to an anchor, then dates, then the name. */
 static struct verify_result
-verify_v2(const struct verify_policy *p, STACK_OF(X509) *chain,
+verify_v2(const struct verify_policy *p, STACK_OF(X509) * chain,
     const char *name, time_t now)
 {
 	struct verify_result r = {REASON_OK, 0};
-	STACK_OF(X509) *built;
+	STACK_OF(X509) * built;
 	X509 *leaf;
 	int i, n, err;
 
@@ -377,8 +376,8 @@ verify_v2(const struct verify_policy *p, STACK_OF(X509) *chain,
 		}
 	} else if (verify_self_signed(leaf)) {
 		/* Even when uploaded as a trusted root (spec section 3). */
-		r.reason = p->custom_roots ? REASON_V2_INTERMEDIATE_MISSING :
-					     REASON_V2_LEAF_NOT_WELL_KNOWN;
+		r.reason = p->custom_roots ? REASON_V2_INTERMEDIATE_MISSING
+		                           : REASON_V2_LEAF_NOT_WELL_KNOWN;
 		return r;
 	}
 	if (verify_path(p->anchors, chain, &err, &built) == -1) {
@@ -386,9 +385,9 @@ verify_v2(const struct verify_policy *p, STACK_OF(X509) *chain,
 		    X509_verify_cert_error_string(err), err);
 		if (verify_is_path_error(err) && verify_is_ca(leaf)) {
 			/* A self-signed CA that is not an anchor. */
-			r.reason = p->custom_roots ?
-			    REASON_V2_ROOT_MISMATCH :
-			    REASON_V2_LEAF_NOT_WELL_KNOWN;
+			r.reason = p->custom_roots
+			               ? REASON_V2_ROOT_MISMATCH
+			               : REASON_V2_LEAF_NOT_WELL_KNOWN;
 		} else if (verify_is_path_error(err)) {
 			r.reason = verify_v2_classify(p, chain);
 		} else {
@@ -411,11 +410,11 @@ name:
 /* v1: allow-list (or, with no authentication certificates, a path to the
  * well-known store), then dates, then the name. */
 static struct verify_result
-verify_v1(const struct verify_policy *p, STACK_OF(X509) *chain,
+verify_v1(const struct verify_policy *p, STACK_OF(X509) * chain,
     const char *name, time_t now)
 {
 	struct verify_result r = {REASON_OK, 0};
-	STACK_OF(X509) *built;
+	STACK_OF(X509) * built;
 	X509 *leaf;
 	int err;
 
@@ -430,7 +429,7 @@ verify_v1(const struct verify_policy *p, STACK_OF(X509) *chain,
 		else if (!verify_in_dates(leaf, now))
 			r.reason = REASON_EXPIRED;
 	} else if (verify_is_ca(leaf) ||
-	    verify_path(p->anchors, chain, &err, &built) == -1) {
+	           verify_path(p->anchors, chain, &err, &built) == -1) {
 		/* Emulator choice: no path to the well-known store reads as
 		 * "not whitelisted", the only trust text v1 has. */
 		r.reason = REASON_V1_NOT_WHITELISTED;
@@ -445,7 +444,7 @@ verify_v1(const struct verify_policy *p, STACK_OF(X509) *chain,
 }
 
 struct verify_result
-verify_chain(const struct verify_policy *p, STACK_OF(X509) *chain,
+verify_chain(const struct verify_policy *p, STACK_OF(X509) * chain,
     const char *name, time_t now)
 {
 	if (p->sku == CONFIG_SKU_V1)
@@ -479,7 +478,7 @@ verify_ssl_prepare(SSL *ssl, enum config_sku sku, const char *sni)
 	return 0;
 fail:
 	log_warn("verify: cannot prepare the upstream TLS connection "
-		 "(SNI %s): %s",
+	         "(SNI %s): %s",
 	    sni ? sni : "none", tls_errors(err, sizeof(err)));
 	return -1;
 }

@@ -66,8 +66,8 @@ pki_mint(struct pki_cert *out, const struct pki_spec *spec,
 	assert_true(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
 	    (const unsigned char *)(spec->cn ? spec->cn : "agw test"), -1, -1,
 	    0));
-	assert_true(X509_set_issuer_name(x,
-	    issuer ? X509_get_subject_name(issuer->cert) : n));
+	assert_true(X509_set_issuer_name(
+	    x, issuer ? X509_get_subject_name(issuer->cert) : n));
 	pki_add_ext(x, x, NID_subject_key_identifier, "hash");
 	if (issuer != NULL)
 		pki_add_ext(x, issuer->cert, NID_authority_key_identifier,
@@ -78,15 +78,15 @@ pki_mint(struct pki_cert *out, const struct pki_spec *spec,
 		pki_add_ext(x, x, NID_key_usage, spec->key_usage);
 	else
 		pki_add_ext(x, x, NID_key_usage,
-		    spec->ca ? "critical,keyCertSign,cRLSign" :
-			       "critical,digitalSignature,keyEncipherment");
+		    spec->ca ? "critical,keyCertSign,cRLSign"
+		             : "critical,digitalSignature,keyEncipherment");
 	if (spec->san != NULL)
 		pki_add_ext(x, x, NID_subject_alt_name, spec->san);
 	if (spec->eku != NULL)
 		pki_add_ext(x, x, NID_ext_key_usage, spec->eku);
 	signer = issuer ? issuer->key : key;
-	assert_true(X509_sign(x, signer, spec->md ? spec->md : EVP_sha256()) >
-	    0);
+	assert_true(
+	    X509_sign(x, signer, spec->md ? spec->md : EVP_sha256()) > 0);
 	out->cert = x;
 	out->key = key;
 }
@@ -100,8 +100,7 @@ pki_cert_clear(struct pki_cert *c)
 	c->key = NULL;
 }
 
-STACK_OF(X509) *
-pki_stack(X509 *first, ...)
+STACK_OF(X509) * pki_stack(X509 *first, ...)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	va_list ap;

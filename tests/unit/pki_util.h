@@ -12,20 +12,20 @@
 
 /* What to mint. Zeroed fields take the defaults in brackets. */
 struct pki_spec {
-	const char *cn;		/* subject CN ["agw test"] */
-	const char *san;	/* subjectAltName value, e.g.
-				 * "DNS:www.farm.test,DNS:*.farm.test" [none] */
-	int ca;			/* basicConstraints CA:TRUE [CA:FALSE] */
-	int dates_set;		/* use not_before/not_after [-1 h, +30 d] */
-	long not_before;	/* seconds from now */
-	long not_after;		/* seconds from now */
-	const char *eku;	/* extendedKeyUsage value, e.g. "clientAuth"
-				 * [none] */
-	const char *key_usage;	/* keyUsage value [CA: keyCertSign, cRLSign;
-				 * leaf: digitalSignature, keyEncipherment] */
-	const EVP_MD *md;	/* signature digest [SHA-256] */
-	int rsa_bits;		/* RSA key of that size [EC P-256] */
-	EVP_PKEY *key;		/* reuse this key (a renewal) [a new one] */
+	const char *cn;        /* subject CN ["agw test"] */
+	const char *san;       /* subjectAltName value, e.g.
+	                        * "DNS:www.farm.test,DNS:*.farm.test" [none] */
+	int ca;                /* basicConstraints CA:TRUE [CA:FALSE] */
+	int dates_set;         /* use not_before/not_after [-1 h, +30 d] */
+	long not_before;       /* seconds from now */
+	long not_after;        /* seconds from now */
+	const char *eku;       /* extendedKeyUsage value, e.g. "clientAuth"
+	                        * [none] */
+	const char *key_usage; /* keyUsage value [CA: keyCertSign, cRLSign;
+	                        * leaf: digitalSignature, keyEncipherment] */
+	const EVP_MD *md;      /* signature digest [SHA-256] */
+	int rsa_bits;          /* RSA key of that size [EC P-256] */
+	EVP_PKEY *key;         /* reuse this key (a renewal) [a new one] */
 };
 
 /* A certificate and its private key, both owned. */
@@ -43,7 +43,7 @@ void pki_mint(struct pki_cert *out, const struct pki_spec *spec,
 void pki_cert_clear(struct pki_cert *c);
 /* A new stack of the given certificates in order (each referenced),
  * NULL-terminated argument list. Free with sk_X509_pop_free(sk, X509_free). */
-STACK_OF(X509) *pki_stack(X509 *first, ...);
+STACK_OF(X509) * pki_stack(X509 *first, ...);
 /* Write the certificates (NULL-terminated list) to a PEM file. Returns 0
  * or -1. */
 int pki_write_pem(const char *path, X509 *first, ...);

@@ -41,8 +41,9 @@ static struct pki {
 static struct pki_cert *
 pki_all(size_t *n)
 {
-	*n = (offsetof(struct pki, well_known) - offsetof(struct pki, farm_root)) /
-	    sizeof(struct pki_cert);
+	*n = (offsetof(struct pki, well_known) -
+	         offsetof(struct pki, farm_root)) /
+	     sizeof(struct pki_cert);
 	return &K.farm_root;
 }
 
@@ -92,26 +93,29 @@ group_setup(void **state)
 	s.dates_set = 1, s.not_before = -60, s.not_after = 90L * 86400;
 	pki_mint(&K.leaf_renewed, &s, &K.farm_int, now);
 	/* As agw-certs makes it: a server certificate that is its own CA. */
-	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .ca = 1,
+	s = (struct pki_spec){.cn = HOST,
+	    .san = "DNS:" HOST,
+	    .ca = 1,
 	    .key_usage = "digitalSignature,keyEncipherment,keyCertSign"};
 	pki_mint(&K.self_signed_ca, &s, NULL, now);
-	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .dates_set = 1,
-	    .not_before = -7200, .not_after = -3600};
+	s = (struct pki_spec){.cn = HOST,
+	    .san = "DNS:" HOST,
+	    .dates_set = 1,
+	    .not_before = -7200,
+	    .not_after = -3600};
 	pki_mint(&K.expired, &s, &K.farm_int, now);
 	pki_mint(&K.public_expired, &s, &K.public_int, now);
 	s.not_before = 3600, s.not_after = 7200;
 	pki_mint(&K.not_yet_valid, &s, &K.farm_int, now);
-	s = (struct pki_spec){.cn = "other.farm.test",
-	    .san = "DNS:other.farm.test"};
+	s = (struct pki_spec){
+	    .cn = "other.farm.test", .san = "DNS:other.farm.test"};
 	pki_mint(&K.wrong_host, &s, &K.farm_int, now);
-	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST,
-	    .md = EVP_sha1()};
+	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .md = EVP_sha1()};
 	pki_mint(&K.sha1, &s, &K.farm_int, now);
-	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST,
-	    .rsa_bits = 1024};
+	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST, .rsa_bits = 1024};
 	pki_mint(&K.weak_rsa, &s, &K.farm_int, now);
-	s = (struct pki_spec){.cn = HOST, .san = "DNS:" HOST,
-	    .eku = "clientAuth"};
+	s = (struct pki_spec){
+	    .cn = HOST, .san = "DNS:" HOST, .eku = "clientAuth"};
 	pki_mint(&K.no_server_eku, &s, &K.farm_int, now);
 	s = (struct pki_spec){.cn = "wild", .san = "DNS:*.farm.test"};
 	pki_mint(&K.wildcard, &s, &K.farm_int, now);
@@ -153,18 +157,18 @@ policy(enum config_sku sku, X509 **auth, X509 **roots, int validate_chain,
 	struct config_cert ac[8], rc[8];
 	int ai[8], ri[8];
 	struct config c = {.sku = sku};
-	struct config_settings s = {.validate_chain = validate_chain,
-	    .validate_sni = validate_sni};
+	struct config_settings s = {
+	    .validate_chain = validate_chain, .validate_sni = validate_sni};
 	struct verify_policy *p;
 
 	for (; auth && auth[s.nauth_certs]; s.nauth_certs++) {
-		ac[s.nauth_certs] = (struct config_cert){cert_name,
-		    auth[s.nauth_certs]};
+		ac[s.nauth_certs] =
+		    (struct config_cert){cert_name, auth[s.nauth_certs]};
 		ai[s.nauth_certs] = (int)s.nauth_certs;
 	}
 	for (; roots && roots[s.ntrusted_roots]; s.ntrusted_roots++) {
-		rc[s.ntrusted_roots] = (struct config_cert){cert_name,
-		    roots[s.ntrusted_roots]};
+		rc[s.ntrusted_roots] =
+		    (struct config_cert){cert_name, roots[s.ntrusted_roots]};
 		ri[s.ntrusted_roots] = (int)s.ntrusted_roots;
 	}
 	c.auth_certs = ac;
@@ -230,8 +234,8 @@ check_free(struct verify_policy *p, const char *name, enum reason_code want,
 static void
 test_verify_v2_custom_ca_signed_ok(void **state)
 {
-	check_free(v2_custom(), HOST, REASON_OK, K.leaf.cert, K.farm_int.cert,
-	    NULL);
+	check_free(
+	    v2_custom(), HOST, REASON_OK, K.leaf.cert, K.farm_int.cert, NULL);
 }
 
 static void
@@ -257,8 +261,8 @@ test_verify_v2_custom_leaf_only_intermediate_missing(void **state)
 static void
 test_verify_v2_custom_wrong_order_leaf_not_first(void **state)
 {
-	check_free(v2_custom(), HOST, REASON_V2_LEAF_NOT_FIRST,
-	    K.farm_int.cert, K.leaf.cert, NULL);
+	check_free(v2_custom(), HOST, REASON_V2_LEAF_NOT_FIRST, K.farm_int.cert,
+	    K.leaf.cert, NULL);
 }
 
 static void
@@ -350,8 +354,8 @@ test_verify_v2_custom_expired_anchor(void **state)
 static void
 test_verify_v2_custom_wrong_host_cn_mismatch(void **state)
 {
-	check_free(v2_custom(), HOST, REASON_V2_CN_MISMATCH,
-	    K.wrong_host.cert, K.farm_int.cert, NULL);
+	check_free(v2_custom(), HOST, REASON_V2_CN_MISMATCH, K.wrong_host.cert,
+	    K.farm_int.cert, NULL);
 }
 
 static void
@@ -409,8 +413,8 @@ test_verify_v2_custom_roots_exclude_well_known(void **state)
 static void
 test_verify_v2_sha1_signed_other(void **state)
 {
-	struct verify_result r = check_free(v2_custom(), HOST,
-	    REASON_V2_OTHER, K.sha1.cert, K.farm_int.cert, NULL);
+	struct verify_result r = check_free(v2_custom(), HOST, REASON_V2_OTHER,
+	    K.sha1.cert, K.farm_int.cert, NULL);
 
 	assert_int_equal(r.error_code, X509_V_ERR_CA_MD_TOO_WEAK);
 }
@@ -418,8 +422,8 @@ test_verify_v2_sha1_signed_other(void **state)
 static void
 test_verify_v2_weak_rsa1024_other(void **state)
 {
-	struct verify_result r = check_free(v2_custom(), HOST,
-	    REASON_V2_OTHER, K.weak_rsa.cert, K.farm_int.cert, NULL);
+	struct verify_result r = check_free(v2_custom(), HOST, REASON_V2_OTHER,
+	    K.weak_rsa.cert, K.farm_int.cert, NULL);
 
 	assert_int_equal(r.error_code, X509_V_ERR_EE_KEY_TOO_SMALL);
 }
@@ -427,8 +431,8 @@ test_verify_v2_weak_rsa1024_other(void **state)
 static void
 test_verify_v2_no_server_auth_eku_other(void **state)
 {
-	struct verify_result r = check_free(v2_custom(), HOST,
-	    REASON_V2_OTHER, K.no_server_eku.cert, K.farm_int.cert, NULL);
+	struct verify_result r = check_free(v2_custom(), HOST, REASON_V2_OTHER,
+	    K.no_server_eku.cert, K.farm_int.cert, NULL);
 
 	assert_int_equal(r.error_code, X509_V_ERR_INVALID_PURPOSE);
 }
@@ -445,17 +449,15 @@ test_verify_v2_wk_public_ca_signed_ok(void **state)
 static void
 test_verify_v2_wk_ca_signed_intermediate_not_well_known(void **state)
 {
-	check_free(v2_well_known(), HOST,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.leaf.cert,
-	    K.farm_int.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    K.leaf.cert, K.farm_int.cert, NULL);
 }
 
 static void
 test_verify_v2_wk_full_chain_intermediate_not_well_known(void **state)
 {
-	check_free(v2_well_known(), HOST,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.leaf.cert,
-	    K.farm_int.cert, K.farm_root.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    K.leaf.cert, K.farm_int.cert, K.farm_root.cert, NULL);
 }
 
 static void
@@ -499,44 +501,39 @@ test_verify_v2_wk_self_signed_ca_leaf_not_well_known(void **state)
 static void
 test_verify_v2_wk_expired_farm_chain_is_trust_first(void **state)
 {
-	check_free(v2_well_known(), HOST,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.expired.cert,
-	    K.farm_int.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    K.expired.cert, K.farm_int.cert, NULL);
 }
 
 static void
 test_verify_v2_wk_weak_key_is_trust_first(void **state)
 {
 	/* OpenSSL checks the leaf's key size first; the path still wins. */
-	check_free(v2_well_known(), HOST,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.weak_rsa.cert,
-	    K.farm_int.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    K.weak_rsa.cert, K.farm_int.cert, NULL);
 }
 
 static void
 test_verify_v2_wk_expired_public_leaf(void **state)
 {
-	check_free(v2_well_known(), HOST, REASON_EXPIRED,
-	    K.public_expired.cert, K.public_int.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_EXPIRED, K.public_expired.cert,
+	    K.public_int.cert, NULL);
 }
 
 static void
 test_verify_v2_wk_untrusted_root_intermediate_not_well_known(void **state)
 {
-	check_free(v2_well_known(), HOST,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.rogue_leaf.cert,
-	    K.rogue_int.cert, NULL);
-	check_free(v2_well_known(), HOST,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, K.rogue_leaf.cert,
-	    K.rogue_int.cert, K.rogue_root.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    K.rogue_leaf.cert, K.rogue_int.cert, NULL);
+	check_free(v2_well_known(), HOST, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+	    K.rogue_leaf.cert, K.rogue_int.cert, K.rogue_root.cert, NULL);
 }
 
 static void
 test_verify_v2_wk_wrong_host_cn_mismatch(void **state)
 {
-	check_free(v2_well_known(), "other.public.test",
-	    REASON_V2_CN_MISMATCH, K.public_leaf.cert, K.public_int.cert,
-	    NULL);
+	check_free(v2_well_known(), "other.public.test", REASON_V2_CN_MISMATCH,
+	    K.public_leaf.cert, K.public_int.cert, NULL);
 }
 
 static void
@@ -620,8 +617,8 @@ static void
 test_verify_v2_san_before_cn(void **state)
 {
 	/* CN www.farm.test, SAN other.farm.test: the SAN decides. */
-	check_free(v2_custom(), HOST, REASON_V2_CN_MISMATCH,
-	    K.san_over_cn.cert, K.farm_int.cert, NULL);
+	check_free(v2_custom(), HOST, REASON_V2_CN_MISMATCH, K.san_over_cn.cert,
+	    K.farm_int.cert, NULL);
 	check_free(v2_custom(), "other.farm.test", REASON_OK,
 	    K.san_over_cn.cert, K.farm_int.cert, NULL);
 }
@@ -630,8 +627,8 @@ static void
 test_verify_v2_san_without_dns_names_hides_cn(void **state)
 {
 	/* A SAN extension is present (an IP only): the CN is not used. */
-	check_free(v2_custom(), HOST, REASON_V2_CN_MISMATCH,
-	    K.san_ip_only.cert, K.farm_int.cert, NULL);
+	check_free(v2_custom(), HOST, REASON_V2_CN_MISMATCH, K.san_ip_only.cert,
+	    K.farm_int.cert, NULL);
 }
 
 static void
@@ -676,16 +673,15 @@ test_verify_v1_not_listed_not_whitelisted(void **state)
 static void
 test_verify_v1_root_uploaded_not_whitelisted(void **state)
 {
-	check_free(v1_auth(K.farm_root.cert), HOST,
-	    REASON_V1_NOT_WHITELISTED, K.leaf.cert, K.farm_int.cert,
-	    K.farm_root.cert, NULL);
+	check_free(v1_auth(K.farm_root.cert), HOST, REASON_V1_NOT_WHITELISTED,
+	    K.leaf.cert, K.farm_int.cert, K.farm_root.cert, NULL);
 }
 
 static void
 test_verify_v1_renewal_same_key_matches(void **state)
 {
-	check_free(v1_auth(K.leaf.cert), HOST, REASON_OK,
-	    K.leaf_renewed.cert, K.farm_int.cert, NULL);
+	check_free(v1_auth(K.leaf.cert), HOST, REASON_OK, K.leaf_renewed.cert,
+	    K.farm_int.cert, NULL);
 }
 
 static void
@@ -704,8 +700,8 @@ test_verify_v1_order_allow_list_then_dates_then_name(void **state)
 	check_free(v1_auth(K.leaf.cert), HOST, REASON_V1_NOT_WHITELISTED,
 	    K.expired.cert, NULL);
 	/* Listed, expired and the wrong name: the dates speak first. */
-	check_free(v1_auth(K.expired.cert), "other.farm.test",
-	    REASON_EXPIRED, K.expired.cert, NULL);
+	check_free(v1_auth(K.expired.cert), "other.farm.test", REASON_EXPIRED,
+	    K.expired.cert, NULL);
 }
 
 static void
@@ -736,8 +732,7 @@ test_verify_v1_no_chain_built(void **state)
 static void
 test_verify_v1_empty_chain_not_whitelisted(void **state)
 {
-	check_free(v1_auth(K.leaf.cert), HOST, REASON_V1_NOT_WHITELISTED,
-	    NULL);
+	check_free(v1_auth(K.leaf.cert), HOST, REASON_V1_NOT_WHITELISTED, NULL);
 }
 
 static void
@@ -757,8 +752,7 @@ test_verify_v1_without_auth_certs_dates_then_name(void **state)
 	check_free(policy(CONFIG_SKU_V1, NULL, NULL, 1, 1), HOST,
 	    REASON_EXPIRED, K.public_expired.cert, K.public_int.cert, NULL);
 	check_free(policy(CONFIG_SKU_V1, NULL, NULL, 1, 1), "other.test",
-	    REASON_V1_CN_MISMATCH, K.public_leaf.cert, K.public_int.cert,
-	    NULL);
+	    REASON_V1_CN_MISMATCH, K.public_leaf.cert, K.public_int.cert, NULL);
 }
 
 /* ---- policy and store ---------------------------------------------------- */
@@ -768,10 +762,12 @@ test_verify_policy_ignores_dangling_indexes(void **state)
 {
 	struct config_cert rc[1] = {{cert_name, NULL}};
 	int ri[2] = {0, 5};
-	struct config c = {.sku = CONFIG_SKU_V2, .trusted_roots = rc,
-	    .ntrusted_roots = 1};
-	struct config_settings s = {.validate_chain = 1, .validate_sni = 1,
-	    .trusted_roots = ri, .ntrusted_roots = 2};
+	struct config c = {
+	    .sku = CONFIG_SKU_V2, .trusted_roots = rc, .ntrusted_roots = 1};
+	struct config_settings s = {.validate_chain = 1,
+	    .validate_sni = 1,
+	    .trusted_roots = ri,
+	    .ntrusted_roots = 2};
 	struct verify_policy *p;
 
 	rc[0].cert = K.farm_root.cert;
@@ -788,14 +784,13 @@ test_verify_store_load_reads_bundle(void **state)
 {
 	char path[] = "/tmp/agw-verify-XXXXXX", err[512];
 	X509_STORE *st;
-	STACK_OF(X509_OBJECT) *objs;
+	STACK_OF(X509_OBJECT) * objs;
 	int fd = mkstemp(path);
 
 	assert_true(fd >= 0);
 	close(fd);
-	assert_int_equal(pki_write_pem(path, K.public_root.cert,
-			     K.farm_root.cert, NULL),
-	    0);
+	assert_int_equal(
+	    pki_write_pem(path, K.public_root.cert, K.farm_root.cert, NULL), 0);
 	st = verify_store_load(path, err, sizeof(err));
 	assert_non_null(st);
 	objs = X509_STORE_get0_objects(st);
@@ -809,8 +804,8 @@ test_verify_store_load_error_names_file(void **state)
 {
 	char err[512];
 
-	assert_null(verify_store_load("/nonexistent/agw-wk.pem", err,
-	    sizeof(err)));
+	assert_null(
+	    verify_store_load("/nonexistent/agw-wk.pem", err, sizeof(err)));
 	assert_non_null(strstr(err, "/nonexistent/agw-wk.pem"));
 }
 
@@ -824,15 +819,15 @@ struct hs {
 /* Run a handshake: the server presents cert+key then chain (in order); the
  * client is prepared by verify_ssl_prepare. */
 static void
-handshake(struct hs *h, const struct pki_cert *cert, STACK_OF(X509) *chain,
+handshake(struct hs *h, const struct pki_cert *cert, STACK_OF(X509) * chain,
     enum config_sku sku, const char *sni)
 {
 	char err[512];
 	BIO *cb, *sb;
 	int i, rc, cdone = 0, sdone = 0;
 
-	h->sctx = tls_server_ctx_new(cert->cert, cert->key, chain, 0, 0, err,
-	    sizeof(err));
+	h->sctx = tls_server_ctx_new(
+	    cert->cert, cert->key, chain, 0, 0, err, sizeof(err));
 	assert_non_null(h->sctx);
 	h->cctx = tls_client_ctx_new(0, 0, err, sizeof(err));
 	assert_non_null(h->cctx);
@@ -848,16 +843,14 @@ handshake(struct hs *h, const struct pki_cert *cert, STACK_OF(X509) *chain,
 		if (!cdone) {
 			rc = SSL_do_handshake(h->client);
 			cdone = rc == 1;
-			assert_true(rc == 1 ||
-			    SSL_get_error(h->client, rc) ==
-				SSL_ERROR_WANT_READ);
+			assert_true(rc == 1 || SSL_get_error(h->client, rc) ==
+			                           SSL_ERROR_WANT_READ);
 		}
 		if (!sdone) {
 			rc = SSL_do_handshake(h->server);
 			sdone = rc == 1;
-			assert_true(rc == 1 ||
-			    SSL_get_error(h->server, rc) ==
-				SSL_ERROR_WANT_READ);
+			assert_true(rc == 1 || SSL_get_error(h->server, rc) ==
+			                           SSL_ERROR_WANT_READ);
 		}
 	}
 	assert_true(cdone && sdone);
@@ -881,9 +874,8 @@ test_verify_handshake_v2_keeps_chain_order_and_sni(void **state)
 	struct hs h;
 
 	handshake(&h, &K.leaf, chain, CONFIG_SKU_V2, HOST);
-	assert_string_equal(SSL_get_servername(h.server,
-				TLSEXT_NAMETYPE_host_name),
-	    HOST);
+	assert_string_equal(
+	    SSL_get_servername(h.server, TLSEXT_NAMETYPE_host_name), HOST);
 	assert_int_equal(SSL_version(h.client), TLS1_3_VERSION);
 	peer = SSL_get_peer_cert_chain(h.client);
 	assert_int_equal(sk_X509_num(peer), 2);
@@ -935,9 +927,8 @@ test_verify_handshake_v1_is_tls12_only(void **state)
 
 	handshake(&h, &K.leaf, NULL, CONFIG_SKU_V1, HOST);
 	assert_int_equal(SSL_version(h.client), TLS1_2_VERSION);
-	assert_string_equal(SSL_get_servername(h.server,
-				TLSEXT_NAMETYPE_host_name),
-	    HOST);
+	assert_string_equal(
+	    SSL_get_servername(h.server, TLSEXT_NAMETYPE_host_name), HOST);
 	hs_clear(&h);
 }
 
@@ -979,50 +970,46 @@ static const struct {
 	const char *variant;
 	enum reason_code custom, well_known, v1;
 } variant_table[] = {
-	{"ca-signed", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
-	    REASON_OK},
-	{"ca-signed-full-chain", REASON_OK,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
-	{"leaf-only", REASON_V2_INTERMEDIATE_MISSING,
-	    REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
-	{"wrong-order", REASON_V2_LEAF_NOT_FIRST, REASON_V2_LEAF_NOT_FIRST,
-	    REASON_V1_NOT_WHITELISTED},
-	{"public-ca-signed", REASON_V2_ROOT_MISMATCH_NO_ROOT, REASON_OK,
-	    REASON_OK},
-	{"self-signed", REASON_V2_INTERMEDIATE_MISSING,
-	    REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
-	{"self-signed-ca", REASON_V2_ROOT_MISMATCH,
-	    REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
-	{"expired", REASON_EXPIRED, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
-	    REASON_EXPIRED},
-	{"not-yet-valid", REASON_EXPIRED,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_EXPIRED},
-	{"expired-intermediate", REASON_EXPIRED,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
-	{"wrong-host", REASON_V2_CN_MISMATCH,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
-	{"untrusted-root", REASON_V2_ROOT_MISMATCH_NO_ROOT,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
-	{"rotated-next-ca", REASON_V2_ROOT_MISMATCH_NO_ROOT,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
-	{"rotated-same-key", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
-	    REASON_OK},
-	{"rotated", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
-	    REASON_OK},
-	{"sha1-signed", REASON_V2_OTHER, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
-	    REASON_OK},
-	{"weak-rsa1024", REASON_V2_OTHER,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
-	{"no-server-auth-eku", REASON_V2_OTHER,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
-	{"cn-only", REASON_V2_CN_MISMATCH,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
-	{"san-cn-disagree", REASON_V2_CN_MISMATCH,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
-	{"wildcard", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
-	    REASON_OK},
-	{"ip-san", REASON_V2_CN_MISMATCH,
-	    REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
+    {"ca-signed", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"ca-signed-full-chain", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_OK},
+    {"leaf-only", REASON_V2_INTERMEDIATE_MISSING, REASON_V2_LEAF_NOT_WELL_KNOWN,
+        REASON_OK},
+    {"wrong-order", REASON_V2_LEAF_NOT_FIRST, REASON_V2_LEAF_NOT_FIRST,
+        REASON_V1_NOT_WHITELISTED},
+    {"public-ca-signed", REASON_V2_ROOT_MISMATCH_NO_ROOT, REASON_OK, REASON_OK},
+    {"self-signed", REASON_V2_INTERMEDIATE_MISSING,
+        REASON_V2_LEAF_NOT_WELL_KNOWN, REASON_OK},
+    {"self-signed-ca", REASON_V2_ROOT_MISMATCH, REASON_V2_LEAF_NOT_WELL_KNOWN,
+        REASON_OK},
+    {"expired", REASON_EXPIRED, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_EXPIRED},
+    {"not-yet-valid", REASON_EXPIRED, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_EXPIRED},
+    {"expired-intermediate", REASON_EXPIRED,
+        REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"wrong-host", REASON_V2_CN_MISMATCH, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_V1_CN_MISMATCH},
+    {"untrusted-root", REASON_V2_ROOT_MISMATCH_NO_ROOT,
+        REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"rotated-next-ca", REASON_V2_ROOT_MISMATCH_NO_ROOT,
+        REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"rotated-same-key", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_OK},
+    {"rotated", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"sha1-signed", REASON_V2_OTHER, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_OK},
+    {"weak-rsa1024", REASON_V2_OTHER, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_OK},
+    {"no-server-auth-eku", REASON_V2_OTHER,
+        REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"cn-only", REASON_V2_CN_MISMATCH, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_V1_CN_MISMATCH},
+    {"san-cn-disagree", REASON_V2_CN_MISMATCH,
+        REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_V1_CN_MISMATCH},
+    {"wildcard", REASON_OK, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN, REASON_OK},
+    {"ip-san", REASON_V2_CN_MISMATCH, REASON_V2_INTERMEDIATE_NOT_WELL_KNOWN,
+        REASON_V1_CN_MISMATCH},
 };
 
 static X509 *
@@ -1047,7 +1034,7 @@ test_verify_agw_certs_variant_table(void **state)
 	X509 *farm_root, *public_root, *own, *roots[2] = {NULL, NULL};
 	X509 *auth[2] = {NULL, NULL};
 	X509_STORE *saved = K.well_known;
-	STACK_OF(X509) *chain;
+	STACK_OF(X509) * chain;
 	struct verify_policy *p;
 	struct verify_result r;
 	size_t i;
@@ -1057,8 +1044,8 @@ test_verify_agw_certs_variant_table(void **state)
 	if (bin == NULL || access(path, X_OK) != 0)
 		skip();
 	assert_non_null(mkdtemp(dir));
-	snprintf(cmd, sizeof(cmd), "'%s' generate --out '%s' >/dev/null",
-	    path, dir);
+	snprintf(
+	    cmd, sizeof(cmd), "'%s' generate --out '%s' >/dev/null", path, dir);
 	assert_int_equal(system(cmd), 0);
 	farm_root = variant_cert(dir, "farm-root");
 	public_root = variant_cert(dir, "public-root");
@@ -1066,8 +1053,7 @@ test_verify_agw_certs_variant_table(void **state)
 	assert_non_null(K.well_known);
 	assert_true(X509_STORE_add_cert(K.well_known, public_root));
 	roots[0] = farm_root;
-	for (i = 0; i < sizeof(variant_table) / sizeof(variant_table[0]);
-	     i++) {
+	for (i = 0; i < sizeof(variant_table) / sizeof(variant_table[0]); i++) {
 		const char *v = variant_table[i].variant;
 		enum reason_code want[3] = {variant_table[i].custom,
 		    variant_table[i].well_known, variant_table[i].v1};
@@ -1077,22 +1063,23 @@ test_verify_agw_certs_variant_table(void **state)
 		if ((chain = tls_load_certs_file(path, err, sizeof(err))) ==
 		    NULL)
 			fail_msg("%s", err);
-		own = variant_cert(dir, strcmp(v, "rotated-same-key") == 0 ?
-			"ca-signed" : v);
+		own = variant_cert(
+		    dir, strcmp(v, "rotated-same-key") == 0 ? "ca-signed" : v);
 		auth[0] = own;
 		for (m = 0; m < 3; m++) {
-			p = m == 0 ? policy(CONFIG_SKU_V2, NULL, roots, 1, 1) :
-			    m == 1 ? policy(CONFIG_SKU_V2, NULL, NULL, 1, 1) :
-				     policy(CONFIG_SKU_V1, auth, NULL, 1, 1);
-			r = verify_chain(p, chain, "b1.backend.test",
-			    time(NULL));
+			p = m == 0   ? policy(CONFIG_SKU_V2, NULL, roots, 1, 1)
+			    : m == 1 ? policy(CONFIG_SKU_V2, NULL, NULL, 1, 1)
+			             : policy(CONFIG_SKU_V1, auth, NULL, 1, 1);
+			r = verify_chain(
+			    p, chain, "b1.backend.test", time(NULL));
 			verify_policy_free(p);
 			if (r.reason != want[m]) {
-				snprintf(got, sizeof(got), "%s", reason_name(
-				    r.reason));
+				snprintf(got, sizeof(got), "%s",
+				    reason_name(r.reason));
 				print_error("%s [%s]: got %s, want %s\n", v,
-				    m == 0 ? "custom" : m == 1 ? "well-known" :
-								 "v1",
+				    m == 0   ? "custom"
+				    : m == 1 ? "well-known"
+				             : "v1",
 				    got, reason_name(want[m]));
 				bad++;
 			}
@@ -1115,80 +1102,80 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		T(test_verify_v2_custom_ca_signed_ok),
-		T(test_verify_v2_custom_full_chain_ok),
-		T(test_verify_v2_custom_leaf_signed_by_root_ok),
-		T(test_verify_v2_custom_leaf_only_intermediate_missing),
-		T(test_verify_v2_custom_wrong_order_leaf_not_first),
-		T(test_verify_v2_custom_public_ca_root_mismatch_no_root),
-		T(test_verify_v2_custom_self_signed_intermediate_missing),
-		T(test_verify_v2_custom_self_signed_uploaded_as_root_still_fails),
-		T(test_verify_v2_custom_self_signed_ca_not_uploaded_root_mismatch),
-		T(test_verify_v2_custom_self_signed_ca_uploaded_as_root_ok),
-		T(test_verify_v2_custom_only_ca_certs_leaf_missing),
-		T(test_verify_v2_empty_chain_leaf_missing),
-		T(test_verify_v2_custom_expired_leaf),
-		T(test_verify_v2_custom_not_yet_valid_leaf),
-		T(test_verify_v2_custom_expired_intermediate),
-		T(test_verify_v2_custom_expired_anchor),
-		T(test_verify_v2_custom_wrong_host_cn_mismatch),
-		T(test_verify_v2_custom_untrusted_root_no_root_sent),
-		T(test_verify_v2_custom_untrusted_root_sent_root_mismatch),
-		T(test_verify_v2_custom_rotated_next_ca_root_mismatch_no_root),
-		T(test_verify_v2_custom_both_roots_during_rotation),
-		T(test_verify_v2_custom_intermediate_as_root_is_no_anchor),
-		T(test_verify_v2_custom_roots_exclude_well_known),
-		T(test_verify_v2_sha1_signed_other),
-		T(test_verify_v2_weak_rsa1024_other),
-		T(test_verify_v2_no_server_auth_eku_other),
-		T(test_verify_v2_wk_public_ca_signed_ok),
-		T(test_verify_v2_wk_ca_signed_intermediate_not_well_known),
-		T(test_verify_v2_wk_full_chain_intermediate_not_well_known),
-		T(test_verify_v2_wk_leaf_only_leaf_not_well_known),
-		T(test_verify_v2_wk_leaf_signed_by_sent_rogue_root),
-		T(test_verify_v2_wk_wrong_order_leaf_not_first),
-		T(test_verify_v2_wk_self_signed_leaf_not_well_known),
-		T(test_verify_v2_wk_self_signed_ca_leaf_not_well_known),
-		T(test_verify_v2_wk_expired_farm_chain_is_trust_first),
-		T(test_verify_v2_wk_weak_key_is_trust_first),
-		T(test_verify_v2_wk_expired_public_leaf),
-		T(test_verify_v2_wk_untrusted_root_intermediate_not_well_known),
-		T(test_verify_v2_wk_wrong_host_cn_mismatch),
-		T(test_verify_v2_wk_no_store_nothing_well_known),
-		T(test_verify_v2_no_chain_validation_skips_trust_and_dates),
-		T(test_verify_v2_no_chain_validation_still_checks_name),
-		T(test_verify_v2_no_sni_validation_skips_name_only),
-		T(test_verify_v2_both_switches_off_accepts_anything),
-		T(test_verify_v2_no_sni_sent_no_name_check),
-		T(test_verify_v2_wildcard_covers_one_label),
-		T(test_verify_v2_partial_wildcard_rejected),
-		T(test_verify_v2_san_before_cn),
-		T(test_verify_v2_san_without_dns_names_hides_cn),
-		T(test_verify_v2_cn_used_without_san),
-		T(test_verify_v2_name_is_case_insensitive),
-		T(test_verify_v1_allow_listed_leaf_ok),
-		T(test_verify_v1_allow_listed_self_signed_ok),
-		T(test_verify_v1_not_listed_not_whitelisted),
-		T(test_verify_v1_root_uploaded_not_whitelisted),
-		T(test_verify_v1_renewal_same_key_matches),
-		T(test_verify_v1_expired_allow_listed_leaf),
-		T(test_verify_v1_order_allow_list_then_dates_then_name),
-		T(test_verify_v1_wrong_fqdn_cn_mismatch),
-		T(test_verify_v1_ip_member_no_name_check),
-		T(test_verify_v1_no_chain_built),
-		T(test_verify_v1_empty_chain_not_whitelisted),
-		T(test_verify_v1_without_auth_certs_uses_well_known),
-		T(test_verify_v1_without_auth_certs_dates_then_name),
-		T(test_verify_policy_ignores_dangling_indexes),
-		T(test_verify_store_load_reads_bundle),
-		T(test_verify_store_load_error_names_file),
-		T(test_verify_handshake_v2_keeps_chain_order_and_sni),
-		T(test_verify_handshake_v2_untrusted_chain_completes),
-		T(test_verify_handshake_wrong_order_leaf_not_first),
-		T(test_verify_handshake_v1_is_tls12_only),
-		T(test_verify_handshake_ip_literal_sends_no_sni),
-		T(test_verify_prepare_sets_verify_peer),
-		T(test_verify_agw_certs_variant_table),
+	    T(test_verify_v2_custom_ca_signed_ok),
+	    T(test_verify_v2_custom_full_chain_ok),
+	    T(test_verify_v2_custom_leaf_signed_by_root_ok),
+	    T(test_verify_v2_custom_leaf_only_intermediate_missing),
+	    T(test_verify_v2_custom_wrong_order_leaf_not_first),
+	    T(test_verify_v2_custom_public_ca_root_mismatch_no_root),
+	    T(test_verify_v2_custom_self_signed_intermediate_missing),
+	    T(test_verify_v2_custom_self_signed_uploaded_as_root_still_fails),
+	    T(test_verify_v2_custom_self_signed_ca_not_uploaded_root_mismatch),
+	    T(test_verify_v2_custom_self_signed_ca_uploaded_as_root_ok),
+	    T(test_verify_v2_custom_only_ca_certs_leaf_missing),
+	    T(test_verify_v2_empty_chain_leaf_missing),
+	    T(test_verify_v2_custom_expired_leaf),
+	    T(test_verify_v2_custom_not_yet_valid_leaf),
+	    T(test_verify_v2_custom_expired_intermediate),
+	    T(test_verify_v2_custom_expired_anchor),
+	    T(test_verify_v2_custom_wrong_host_cn_mismatch),
+	    T(test_verify_v2_custom_untrusted_root_no_root_sent),
+	    T(test_verify_v2_custom_untrusted_root_sent_root_mismatch),
+	    T(test_verify_v2_custom_rotated_next_ca_root_mismatch_no_root),
+	    T(test_verify_v2_custom_both_roots_during_rotation),
+	    T(test_verify_v2_custom_intermediate_as_root_is_no_anchor),
+	    T(test_verify_v2_custom_roots_exclude_well_known),
+	    T(test_verify_v2_sha1_signed_other),
+	    T(test_verify_v2_weak_rsa1024_other),
+	    T(test_verify_v2_no_server_auth_eku_other),
+	    T(test_verify_v2_wk_public_ca_signed_ok),
+	    T(test_verify_v2_wk_ca_signed_intermediate_not_well_known),
+	    T(test_verify_v2_wk_full_chain_intermediate_not_well_known),
+	    T(test_verify_v2_wk_leaf_only_leaf_not_well_known),
+	    T(test_verify_v2_wk_leaf_signed_by_sent_rogue_root),
+	    T(test_verify_v2_wk_wrong_order_leaf_not_first),
+	    T(test_verify_v2_wk_self_signed_leaf_not_well_known),
+	    T(test_verify_v2_wk_self_signed_ca_leaf_not_well_known),
+	    T(test_verify_v2_wk_expired_farm_chain_is_trust_first),
+	    T(test_verify_v2_wk_weak_key_is_trust_first),
+	    T(test_verify_v2_wk_expired_public_leaf),
+	    T(test_verify_v2_wk_untrusted_root_intermediate_not_well_known),
+	    T(test_verify_v2_wk_wrong_host_cn_mismatch),
+	    T(test_verify_v2_wk_no_store_nothing_well_known),
+	    T(test_verify_v2_no_chain_validation_skips_trust_and_dates),
+	    T(test_verify_v2_no_chain_validation_still_checks_name),
+	    T(test_verify_v2_no_sni_validation_skips_name_only),
+	    T(test_verify_v2_both_switches_off_accepts_anything),
+	    T(test_verify_v2_no_sni_sent_no_name_check),
+	    T(test_verify_v2_wildcard_covers_one_label),
+	    T(test_verify_v2_partial_wildcard_rejected),
+	    T(test_verify_v2_san_before_cn),
+	    T(test_verify_v2_san_without_dns_names_hides_cn),
+	    T(test_verify_v2_cn_used_without_san),
+	    T(test_verify_v2_name_is_case_insensitive),
+	    T(test_verify_v1_allow_listed_leaf_ok),
+	    T(test_verify_v1_allow_listed_self_signed_ok),
+	    T(test_verify_v1_not_listed_not_whitelisted),
+	    T(test_verify_v1_root_uploaded_not_whitelisted),
+	    T(test_verify_v1_renewal_same_key_matches),
+	    T(test_verify_v1_expired_allow_listed_leaf),
+	    T(test_verify_v1_order_allow_list_then_dates_then_name),
+	    T(test_verify_v1_wrong_fqdn_cn_mismatch),
+	    T(test_verify_v1_ip_member_no_name_check),
+	    T(test_verify_v1_no_chain_built),
+	    T(test_verify_v1_empty_chain_not_whitelisted),
+	    T(test_verify_v1_without_auth_certs_uses_well_known),
+	    T(test_verify_v1_without_auth_certs_dates_then_name),
+	    T(test_verify_policy_ignores_dangling_indexes),
+	    T(test_verify_store_load_reads_bundle),
+	    T(test_verify_store_load_error_names_file),
+	    T(test_verify_handshake_v2_keeps_chain_order_and_sni),
+	    T(test_verify_handshake_v2_untrusted_chain_completes),
+	    T(test_verify_handshake_wrong_order_leaf_not_first),
+	    T(test_verify_handshake_v1_is_tls12_only),
+	    T(test_verify_handshake_ip_literal_sends_no_sni),
+	    T(test_verify_prepare_sets_verify_peer),
+	    T(test_verify_agw_certs_variant_table),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
