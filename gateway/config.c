@@ -1075,6 +1075,32 @@ check_listener_ports(struct loader *L)
 		}
 }
 
+/* A listener serves one rule only (the service refuses a second). */
+static void
+check_listener_rules(struct loader *L)
+{
+	const struct config *c = L->c;
+	const struct coll *rc = load_coll(L, "requestRoutingRules");
+	char path[PATHLEN];
+	size_t i, j;
+
+	for (i = 0; i < c->nrules; i++)
+		for (j = 0; j < i; j++) {
+			if (c->rules[i].listener < 0 ||
+			    c->rules[i].listener != c->rules[j].listener)
+				continue;
+			path_index(path, sizeof(path), rc->path, i);
+			strncat(path, c->hoisted ? ".httpListener"
+			    : ".properties.httpListener",
+			    sizeof(path) - strlen(path) - 1);
+			load_err(L, NULL, path, "listener \"%s\" is already "
+			    "used by rule \"%s\"",
+			    c->listeners[c->rules[i].listener].name,
+			    c->rules[j].name);
+			break;
+		}
+}
+
 /* v2: priorities unique; then the rules sorted by priority (stable). */
 static void
 check_v2_priorities(struct loader *L)
@@ -1431,11 +1457,13 @@ config_load(json_t *doc, const char *source, const char *base_dir,
 		if (L.colls[i].path[0] == '\0') /* load_names stopped early */
 			goto fail;
 	load_entries(&L);
+	check_listener_ports(&L);
+	if (!L.failed)
+		check_listener_rules(&L);
 	if (L.c->sku == CONFIG_SKU_V1)
 		check_v1_auth_all_or_none(&L);
 	else
 		check_v2_priorities(&L);
-	check_listener_ports(&L);
 	if (L.failed)
 		goto fail;
 	for (i = 0; i < NREF; i++)

@@ -931,6 +931,18 @@ test_config_auth_cert_limit(void **state)
 }
 
 static void
+test_config_listener_used_by_two_rules(void **state)
+{
+	json_t *doc = fixture("v2-multisite.show.json");
+
+	(void)state;
+	doc_set(doc, "requestRoutingRules[2].httpListener",
+	    ref("httpListeners", "listener80"));
+	expect_error(doc, "requestRoutingRules[2].httpListener", NULL,
+	    "listener \"listener80\" is already used by rule \"rule1\"");
+}
+
+static void
 test_config_v2_priority_missing(void **state)
 {
 	json_t *doc = fixture("v2.arm.json");
@@ -1352,6 +1364,7 @@ main(void)
 		cmocka_unit_test(test_config_listener_protocol_mismatch),
 		cmocka_unit_test(test_config_https_listener_needs_cert),
 		cmocka_unit_test(test_config_auth_cert_limit),
+		cmocka_unit_test(test_config_listener_used_by_two_rules),
 		cmocka_unit_test(test_config_v2_priority_missing),
 		cmocka_unit_test(test_config_v2_priority_range),
 		cmocka_unit_test(test_config_v2_priority_duplicate),
