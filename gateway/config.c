@@ -21,18 +21,18 @@
 #include "tls.h"
 #include "vocab.h"
 
-#define PATHLEN 256
+#define PATHLEN      256
 #define FEATURE_CODE "ApplicationGatewayFeatureCannotBeEnabledForSelectedSku"
-#define MADE_UP_ID                                                            \
-	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/" \
+#define MADE_UP_ID                                                             \
+	"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"  \
 	"agw-lab/providers/Microsoft.Network/applicationGateways/"
 
 /* The collections whose names references resolve against, table order. */
-static const char *const ref_collections[] = { "sslCertificates",
-	"authenticationCertificates", "trustedRootCertificates",
-	"frontendIPConfigurations", "frontendPorts", "backendAddressPools",
-	"backendHttpSettingsCollection", "probes", "httpListeners",
-	"requestRoutingRules", "urlPathMaps" };
+static const char *const ref_collections[] = {"sslCertificates",
+    "authenticationCertificates", "trustedRootCertificates",
+    "frontendIPConfigurations", "frontendPorts", "backendAddressPools",
+    "backendHttpSettingsCollection", "probes", "httpListeners",
+    "requestRoutingRules", "urlPathMaps"};
 #define NREF (sizeof(ref_collections) / sizeof(ref_collections[0]))
 
 /* One collection of the document: its array, path and entry names. */
@@ -120,12 +120,12 @@ config_sku_name(enum config_sku sku)
 
 static void load_err(struct loader *L, const char *code, const char *path,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void load_warn(struct loader *L, const char *path, const char *fmt,
-    ...) __attribute__((format(printf, 3, 4)));
+static void load_warn(struct loader *L, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void
-load_err(struct loader *L, const char *code, const char *path,
-    const char *fmt, ...)
+load_err(
+    struct loader *L, const char *code, const char *path, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -216,8 +216,7 @@ value_is_set(const json_t *v)
 
 /* Report an off-SKU feature once per feature. */
 static void
-load_feature_err(struct loader *L, const struct vocab_prop *p,
-    const char *path)
+load_feature_err(struct loader *L, const struct vocab_prop *p, const char *path)
 {
 	size_t i;
 
@@ -251,8 +250,10 @@ load_value(struct loader *L, const struct obj *o, const char *name,
 	snprintf(vname, sizeof(vname), "%s%s", o->prefix, name);
 	*pp = p = vocab_prop(o->coll, vname);
 	if (p == NULL) {
-		load_err(L, NULL, o->path, "internal: %s.%s is not in the "
-		    "vocabulary", o->coll, vname);
+		load_err(L, NULL, o->path,
+		    "internal: %s.%s is not in the "
+		    "vocabulary",
+		    o->coll, vname);
 		*failed = 1;
 		return NULL;
 	}
@@ -420,8 +421,10 @@ resolve_ref(struct loader *L, const json_t *v, const char *path,
 	}
 	ref_split(s, coll, sizeof(coll), name, sizeof(name));
 	if (coll[0] != '\0' && strcmp(coll, target) != 0) {
-		load_err(L, NULL, vpath, "refers to a %s entry, expected one "
-		    "of %s", coll, target);
+		load_err(L, NULL, vpath,
+		    "refers to a %s entry, expected one "
+		    "of %s",
+		    coll, target);
 		return -1;
 	}
 	if ((c = load_coll(L, target)) != NULL)
@@ -452,8 +455,8 @@ get_ref(struct loader *L, const struct obj *o, const char *name, int *out)
 }
 
 static int
-get_ref_list(struct loader *L, const struct obj *o, const char *name,
-    int **out, size_t *n)
+get_ref_list(struct loader *L, const struct obj *o, const char *name, int **out,
+    size_t *n)
 {
 	char path[PATHLEN], ipath[PATHLEN];
 	const struct vocab_prop *p;
@@ -471,7 +474,7 @@ get_ref_list(struct loader *L, const struct obj *o, const char *name,
 	for (i = 0; i < json_array_size(v); i++) {
 		path_index(ipath, sizeof(ipath), path, i);
 		if (resolve_ref(L, json_array_get(v, i), ipath, p->ref,
-			&(*out)[*n]) == 0)
+		        &(*out)[*n]) == 0)
 			(*n)++;
 		else
 			failed = 1;
@@ -544,9 +547,10 @@ entry_open(struct loader *L, const json_t *entry, const char *listpath,
 	name = json_object_get(entry, "name");
 	if (!json_is_string(name) || json_string_length(name) == 0) {
 		path_join(npath, sizeof(npath), epath, "name");
-		load_err(L, NULL, npath, name == NULL ?
-		    "required property is missing" : "must be a non-empty "
-		    "string");
+		load_err(L, NULL, npath,
+		    name == NULL ? "required property is missing"
+		                 : "must be a non-empty "
+		                   "string");
 		return NULL;
 	}
 	return json_string_value(name);
@@ -583,7 +587,8 @@ load_names(struct loader *L, const struct obj *gw)
 				    strcmp(c->names[k], c->names[j]) == 0) {
 					snprintf(npath, sizeof(npath),
 					    "%s[%zu].name", c->path, j);
-					load_err(L, NULL, npath, "duplicate "
+					load_err(L, NULL, npath,
+					    "duplicate "
 					    "name \"%s\" (also %s[%zu])",
 					    c->names[j], c->name, k);
 					break;
@@ -605,8 +610,7 @@ load_path_resolve(struct loader *L, const char *file, char *out, size_t len)
 }
 
 static int
-load_ssl_cert(struct loader *L, const struct obj *o,
-    struct config_ssl_cert *sc)
+load_ssl_cert(struct loader *L, const struct obj *o, struct config_ssl_cert *sc)
 {
 	char *data = NULL, *password = NULL, *cf = NULL, *kf = NULL;
 	char path[PATHLEN], err[512], file[1024];
@@ -627,22 +631,27 @@ load_ssl_cert(struct loader *L, const struct obj *o,
 			goto fail;
 		}
 		if (tls_pfx_parse(der, derlen, password, &sc->key, &sc->cert,
-			&sc->chain, err, sizeof(err)) < 0) {
+		        &sc->chain, err, sizeof(err)) < 0) {
 			if (strstr(err, "password") != NULL)
-				load_err(L, NULL, path, "the PFX does not open "
-				    "with its password (%s)", err);
+				load_err(L, NULL, path,
+				    "the PFX does not open "
+				    "with its password (%s)",
+				    err);
 			else
-				load_err(L, NULL, path, "is not a PFX "
-				    "(PKCS#12): %s", err);
+				load_err(L, NULL, path,
+				    "is not a PFX "
+				    "(PKCS#12): %s",
+				    err);
 			goto fail;
 		}
 	} else if (cf != NULL && kf != NULL) {
 		path_join(path, sizeof(path), o->path, "certFile");
 		load_path_resolve(L, cf, file, sizeof(file));
 		if ((certs = tls_load_certs_file(file, err, sizeof(err))) ==
-		    NULL || sk_X509_num(certs) == 0) {
-			load_err(L, NULL, path, "%s", certs == NULL ? err :
-			    "no certificate in the file");
+		        NULL ||
+		    sk_X509_num(certs) == 0) {
+			load_err(L, NULL, path, "%s",
+			    certs == NULL ? err : "no certificate in the file");
 			goto fail;
 		}
 		sc->cert = sk_X509_shift(certs);
@@ -657,12 +666,14 @@ load_ssl_cert(struct loader *L, const struct obj *o,
 		}
 		if (X509_check_private_key(sc->cert, sc->key) != 1) {
 			tls_errors(err, sizeof(err));
-			load_err(L, NULL, path, "the key does not match the "
+			load_err(L, NULL, path,
+			    "the key does not match the "
 			    "certificate of certFile");
 			goto fail;
 		}
 	} else {
-		load_err(L, NULL, o->path, "needs data (a base64 PFX) and "
+		load_err(L, NULL, o->path,
+		    "needs data (a base64 PFX) and "
 		    "password, or certFile and keyFile (PEM)");
 		goto fail;
 	}
@@ -687,8 +698,8 @@ load_cert(struct loader *L, const struct obj *o, struct config_cert *cc)
 	if (get_str(L, o, "data", &data) < 0 || data == NULL)
 		goto fail;
 	path_join(path, sizeof(path), o->path, "data");
-	if ((cc->cert = tls_x509_from_data(data, strlen(data), err,
-		 sizeof(err))) == NULL) {
+	if ((cc->cert = tls_x509_from_data(
+	         data, strlen(data), err, sizeof(err))) == NULL) {
 		load_err(L, NULL, path, "is not a certificate: %s", err);
 		goto fail;
 	}
@@ -712,22 +723,22 @@ load_pool(struct loader *L, const struct obj *o, struct config_pool *pl)
 
 	if ((arr = load_value(L, o, "backendAddresses", &p, &failed)) == NULL)
 		return failed ? -1 : 0;
-	if ((pl->members = load_calloc(L, json_array_size(arr),
-		 sizeof(*pl->members))) == NULL)
+	if ((pl->members = load_calloc(
+	         L, json_array_size(arr), sizeof(*pl->members))) == NULL)
 		return -1;
 	mo.coll = o->coll;
 	mo.prefix = "backendAddresses.";
 	for (i = 0; i < json_array_size(arr); i++) {
 		mo.props = json_array_get(arr, i);
 		if (snprintf(mo.path, sizeof(mo.path),
-			"%s%sbackendAddresses[%zu]", o->path,
-			o->path[0] ? "." : "", i) < 0)
+		        "%s%sbackendAddresses[%zu]", o->path,
+		        o->path[0] ? "." : "", i) < 0)
 			mo.path[0] = '\0';
 		if (get_str(L, &mo, "ipAddress", &ip) < 0 ||
 		    get_str(L, &mo, "fqdn", &fqdn) < 0) {
 			failed = 1;
 		} else if ((ip == NULL || ip[0] == '\0') &&
-		    (fqdn == NULL || fqdn[0] == '\0')) {
+		           (fqdn == NULL || fqdn[0] == '\0')) {
 			load_err(L, NULL, mo.path, "needs ipAddress or fqdn");
 			failed = 1;
 		} else {
@@ -790,19 +801,19 @@ load_probe(struct loader *L, const struct obj *o, struct config_probe *pr)
 	failed |= get_str(L, o, "path", &pr->path) < 0;
 	failed |= get_int(L, o, "interval", &pr->interval) < 0;
 	failed |= get_int(L, o, "timeout", &pr->timeout) < 0;
-	failed |= get_int(L, o, "unhealthyThreshold",
-	    &pr->unhealthy_threshold) < 0;
+	failed |=
+	    get_int(L, o, "unhealthyThreshold", &pr->unhealthy_threshold) < 0;
 	failed |= get_bool(L, o, "pickHostNameFromBackendHttpSettings",
-	    &pr->pick_host_from_settings) < 0;
+	              &pr->pick_host_from_settings) < 0;
 	failed |= get_int(L, o, "minServers", &pr->min_servers) < 0;
 	failed |= get_int(L, o, "port", &pr->port) < 0;
 	if (load_value(L, o, "match", &p, &failed) != NULL) {
-		failed |= get_strings(L, o, "match.statusCodes", &codes,
-		    &ncodes) < 0;
+		failed |=
+		    get_strings(L, o, "match.statusCodes", &codes, &ncodes) < 0;
 		failed |= get_str(L, o, "match.body", &pr->match.body) < 0;
 	}
 	if ((pr->match.status = load_calloc(L, ncodes == 0 ? 1 : ncodes,
-		 sizeof(*pr->match.status))) == NULL) {
+	         sizeof(*pr->match.status))) == NULL) {
 		failed = 1;
 		goto done;
 	}
@@ -814,14 +825,16 @@ load_probe(struct loader *L, const struct obj *o, struct config_probe *pr)
 	path_join(path, sizeof(path), o->path, "match.statusCodes");
 	for (i = 0; i < ncodes; i++) {
 		if (parse_status_range(codes[i],
-			&pr->match.status[pr->match.nstatus].lo,
-			&pr->match.status[pr->match.nstatus].hi) == 0) {
+		        &pr->match.status[pr->match.nstatus].lo,
+		        &pr->match.status[pr->match.nstatus].hi) == 0) {
 			pr->match.nstatus++;
 			continue;
 		}
 		path_index(ipath, sizeof(ipath), path, i);
-		load_err(L, NULL, ipath, "\"%s\" is not a status code range "
-		    "like \"200-399\" (codes 100..599)", codes[i]);
+		load_err(L, NULL, ipath,
+		    "\"%s\" is not a status code range "
+		    "like \"200-399\" (codes 100..599)",
+		    codes[i]);
 		failed = 1;
 	}
 done:
@@ -832,8 +845,7 @@ done:
 }
 
 static int
-load_settings(struct loader *L, const struct obj *o,
-    struct config_settings *s)
+load_settings(struct loader *L, const struct obj *o, struct config_settings *s)
 {
 	char path[PATHLEN];
 	const struct vocab_prop *p;
@@ -849,31 +861,35 @@ load_settings(struct loader *L, const struct obj *o,
 	failed |= get_int(L, o, "requestTimeout", &s->request_timeout) < 0;
 	failed |= get_str(L, o, "hostName", &s->host_name) < 0;
 	failed |= get_bool(L, o, "pickHostNameFromBackendAddress",
-	    &s->pick_host_from_backend) < 0;
+	              &s->pick_host_from_backend) < 0;
 	failed |= get_ref(L, o, "probe", &s->probe) < 0;
 	failed |= get_bool(L, o, "probeEnabled", &s->probe_enabled) < 0;
 	failed |= get_str(L, o, "path", &s->path) < 0;
 	failed |= get_ref_list(L, o, "authenticationCertificates",
-	    &s->auth_certs, &s->nauth_certs) < 0;
+	              &s->auth_certs, &s->nauth_certs) < 0;
 	failed |= get_ref_list(L, o, "trustedRootCertificates",
-	    &s->trusted_roots, &s->ntrusted_roots) < 0;
+	              &s->trusted_roots, &s->ntrusted_roots) < 0;
 	failed |= get_int(L, o, "connectionDraining.drainTimeoutInSec",
-	    &s->drain_timeout) < 0;
+	              &s->drain_timeout) < 0;
 	if (load_value(L, o, "connectionDraining", &p, &failed) != NULL)
 		failed |= get_bool(L, o, "connectionDraining.enabled",
-		    &s->draining) < 0;
+		              &s->draining) < 0;
 	failed |= get_bool(L, o, "validateCertChainAndExpiry",
-	    &s->validate_chain) < 0;
+	              &s->validate_chain) < 0;
 	failed |= get_bool(L, o, "validateSNI", &s->validate_sni) < 0;
 	failed |= get_str(L, o, "sniName", &s->sni_name) < 0;
 
 	if (s->protocol == CONFIG_PROTO_HTTP && s->ntrusted_roots > 0) {
-		path_join(path, sizeof(path), o->path,
-		    "trustedRootCertificates");
-		load_err(L, "ApplicationGatewayBackendHttpSettingsCannotHave"
-		    "TrustedRootCertificate", path, "Backend HTTP setting "
+		path_join(
+		    path, sizeof(path), o->path, "trustedRootCertificates");
+		load_err(L,
+		    "ApplicationGatewayBackendHttpSettingsCannotHave"
+		    "TrustedRootCertificate",
+		    path,
+		    "Backend HTTP setting "
 		    "\"%s\" uses protocol Http: trusted root certificates "
-		    "can only be attached to an Https setting.", s->name);
+		    "can only be attached to an Https setting.",
+		    s->name);
 		failed = 1;
 	}
 	if (s->probe >= 0) {
@@ -881,27 +897,31 @@ load_settings(struct loader *L, const struct obj *o,
 		if (pr->pick_host_from_settings && s->host_name == NULL &&
 		    !s->pick_host_from_backend) {
 			path_join(path, sizeof(path), o->path, "probe");
-			load_err(L, "ApplicationGatewayBackendHttpSettings"
-			    "IncompatibleProbeSettingPickHostName", path,
+			load_err(L,
+			    "ApplicationGatewayBackendHttpSettings"
+			    "IncompatibleProbeSettingPickHostName",
+			    path,
 			    "Probe \"%s\" has pickHostNameFromBackendHttp"
 			    "Settings set, but backend HTTP setting \"%s\" "
 			    "has neither hostName nor pickHostNameFrom"
-			    "BackendAddress.", pr->name, s->name);
+			    "BackendAddress.",
+			    pr->name, s->name);
 			failed = 1;
 		}
 	}
 	if (L->sku == VOCAB_SKU_V2 && s->ntrusted_roots > 0 &&
 	    s->host_name == NULL && !s->pick_host_from_backend)
-		load_warn(L, o->path, "backend HTTP setting \"%s\" has trusted "
+		load_warn(L, o->path,
+		    "backend HTTP setting \"%s\" has trusted "
 		    "root certificates but neither hostName nor "
 		    "pickHostNameFromBackendAddress: the backend's name is "
-		    "checked against the SNI of each request", s->name);
+		    "checked against the SNI of each request",
+		    s->name);
 	return failed ? -1 : 0;
 }
 
 static int
-load_listener(struct loader *L, const struct obj *o,
-    struct config_listener *l)
+load_listener(struct loader *L, const struct obj *o, struct config_listener *l)
 {
 	char path[PATHLEN];
 	char *host = NULL;
@@ -921,14 +941,15 @@ load_listener(struct loader *L, const struct obj *o,
 		l->host_names[l->nhost_names++] = host;
 	} else
 		free(host);
-	failed |= get_strings(L, o, "hostNames", &l->host_names,
-	    &l->nhost_names) < 0;
+	failed |=
+	    get_strings(L, o, "hostNames", &l->host_names, &l->nhost_names) < 0;
 	failed |= get_ref(L, o, "sslCertificate", &l->ssl_cert) < 0;
-	failed |= get_bool(L, o, "requireServerNameIndication",
-	    &l->require_sni) < 0;
+	failed |=
+	    get_bool(L, o, "requireServerNameIndication", &l->require_sni) < 0;
 	if (l->protocol == CONFIG_PROTO_HTTPS && l->ssl_cert < 0 && !failed) {
 		path_join(path, sizeof(path), o->path, "sslCertificate");
-		load_err(L, NULL, path, "an Https listener needs an SSL "
+		load_err(L, NULL, path,
+		    "an Https listener needs an SSL "
 		    "certificate");
 		failed = 1;
 	} else if (l->protocol == CONFIG_PROTO_HTTP && l->ssl_cert >= 0) {
@@ -940,8 +961,7 @@ load_listener(struct loader *L, const struct obj *o,
 }
 
 static int
-load_path_map(struct loader *L, const struct obj *o,
-    struct config_path_map *m)
+load_path_map(struct loader *L, const struct obj *o, struct config_path_map *m)
 {
 	const struct vocab_prop *p;
 	const json_t *arr;
@@ -952,28 +972,28 @@ load_path_map(struct loader *L, const struct obj *o,
 	int failed = 0;
 	size_t i;
 
-	failed |= get_ref(L, o, "defaultBackendAddressPool",
-	    &m->default_pool) < 0;
+	failed |=
+	    get_ref(L, o, "defaultBackendAddressPool", &m->default_pool) < 0;
 	failed |= get_ref(L, o, "defaultBackendHttpSettings",
-	    &m->default_settings) < 0;
+	              &m->default_settings) < 0;
 	if ((arr = load_value(L, o, "pathRules", &p, &failed)) == NULL)
 		return failed ? -1 : 0;
-	if ((m->rules = load_calloc(L, json_array_size(arr),
-		 sizeof(*m->rules))) == NULL)
+	if ((m->rules = load_calloc(
+	         L, json_array_size(arr), sizeof(*m->rules))) == NULL)
 		return -1;
 	path_join(listpath, sizeof(listpath), o->path, "pathRules");
 	for (i = 0; i < json_array_size(arr); i++) {
 		r = &m->rules[m->nrules++];
 		r->pool = r->settings = -1;
-		name = entry_open(L, json_array_get(arr, i), listpath, i,
-		    "pathRules", &ro);
+		name = entry_open(
+		    L, json_array_get(arr, i), listpath, i, "pathRules", &ro);
 		if (name == NULL || (r->name = load_strdup(L, name)) == NULL)
 			failed = 1;
-		failed |= get_strings(L, &ro, "paths", &r->paths,
-		    &r->npaths) < 0;
+		failed |=
+		    get_strings(L, &ro, "paths", &r->paths, &r->npaths) < 0;
 		failed |= get_ref(L, &ro, "backendAddressPool", &r->pool) < 0;
-		failed |= get_ref(L, &ro, "backendHttpSettings",
-		    &r->settings) < 0;
+		failed |=
+		    get_ref(L, &ro, "backendHttpSettings", &r->settings) < 0;
 	}
 	return failed ? -1 : 0;
 }
@@ -992,24 +1012,24 @@ load_rule(struct loader *L, const struct obj *o, struct config_rule *r)
 	failed |= get_ref(L, o, "backendHttpSettings", &r->settings) < 0;
 	failed |= get_ref(L, o, "urlPathMap", &r->path_map) < 0;
 	if (r->type == CONFIG_RULE_BASIC) {
-		if (r->pool < 0 && obj_get(o->props, "backendAddressPool") ==
-		    NULL) {
-			path_join(path, sizeof(path), o->path,
-			    "backendAddressPool");
+		if (r->pool < 0 &&
+		    obj_get(o->props, "backendAddressPool") == NULL) {
+			path_join(
+			    path, sizeof(path), o->path, "backendAddressPool");
 			load_err(L, NULL, path, "required for a Basic rule");
 			failed = 1;
 		}
 		if (r->settings < 0 &&
 		    obj_get(o->props, "backendHttpSettings") == NULL) {
-			path_join(path, sizeof(path), o->path,
-			    "backendHttpSettings");
+			path_join(
+			    path, sizeof(path), o->path, "backendHttpSettings");
 			load_err(L, NULL, path, "required for a Basic rule");
 			failed = 1;
 		}
 		r->path_map = -1;
 	} else {
-		if (r->path_map < 0 && obj_get(o->props, "urlPathMap") ==
-		    NULL) {
+		if (r->path_map < 0 &&
+		    obj_get(o->props, "urlPathMap") == NULL) {
 			path_join(path, sizeof(path), o->path, "urlPathMap");
 			load_err(L, NULL, path,
 			    "required for a PathBasedRouting rule");
@@ -1035,7 +1055,7 @@ check_v1_auth_all_or_none(struct loader *L)
 			continue;
 		https++;
 		with += c->settings[i].nauth_certs > 0 ||
-		    c->settings[i].auth_certs != NULL;
+		        c->settings[i].auth_certs != NULL;
 	}
 	if (with > 0 && with < https)
 		load_err(L, NULL,
@@ -1057,17 +1077,19 @@ check_listener_ports(struct loader *L)
 		for (j = 0; j < i; j++) {
 			if (c->listeners[i].frontend_port < 0 ||
 			    c->listeners[i].frontend_port !=
-				c->listeners[j].frontend_port ||
+			        c->listeners[j].frontend_port ||
 			    c->listeners[i].protocol ==
-				c->listeners[j].protocol)
+			        c->listeners[j].protocol)
 				continue;
 			path_index(path, sizeof(path), lc->path, i);
 			load_err(L, "ApplicationGatewayPortNotValidForProtocol",
-			    path, "listener \"%s\" uses frontend port %d "
+			    path,
+			    "listener \"%s\" uses frontend port %d "
 			    "with protocol %s, but listener \"%s\" uses it "
-			    "with %s", c->listeners[i].name,
+			    "with %s",
+			    c->listeners[i].name,
 			    c->frontend_ports[c->listeners[i].frontend_port]
-				.port,
+			        .port,
 			    c->listeners[i].protocol ? "Https" : "Http",
 			    c->listeners[j].name,
 			    c->listeners[j].protocol ? "Https" : "Http");
@@ -1090,10 +1112,12 @@ check_listener_rules(struct loader *L)
 			    c->rules[i].listener != c->rules[j].listener)
 				continue;
 			path_index(path, sizeof(path), rc->path, i);
-			strncat(path, c->hoisted ? ".httpListener"
-			    : ".properties.httpListener",
+			strncat(path,
+			    c->hoisted ? ".httpListener"
+			               : ".properties.httpListener",
 			    sizeof(path) - strlen(path) - 1);
-			load_err(L, NULL, path, "listener \"%s\" is already "
+			load_err(L, NULL, path,
+			    "listener \"%s\" is already "
 			    "used by rule \"%s\"",
 			    c->listeners[c->rules[i].listener].name,
 			    c->rules[j].name);
@@ -1116,10 +1140,12 @@ check_v2_priorities(struct loader *L)
 			if (c->rules[i].priority > 0 &&
 			    c->rules[i].priority == c->rules[j].priority) {
 				path_index(path, sizeof(path), rc->path, i);
-				strncat(path, c->hoisted ? ".priority"
-				    : ".properties.priority",
+				strncat(path,
+				    c->hoisted ? ".priority"
+				               : ".properties.priority",
 				    sizeof(path) - strlen(path) - 1);
-				load_err(L, NULL, path, "priority %d is "
+				load_err(L, NULL, path,
+				    "priority %d is "
 				    "already used by rule \"%s\"",
 				    c->rules[i].priority, c->rules[j].name);
 				break;
@@ -1133,15 +1159,16 @@ check_v2_priorities(struct loader *L)
 	}
 }
 
-/* --------------------------------------------------------------- the gateway */
+/* --------------------------------------------------------------- the gateway
+ */
 
 static int
 load_sku(struct loader *L, const struct obj *gw, const json_t *root)
 {
-	static const char *const v1_names[] = { "Standard_Small",
-		"Standard_Medium", "Standard_Large", NULL };
-	static const char *const waf_names[] = { "WAF_Medium", "WAF_Large",
-		NULL };
+	static const char *const v1_names[] = {
+	    "Standard_Small", "Standard_Medium", "Standard_Large", NULL};
+	static const char *const waf_names[] = {
+	    "WAF_Medium", "WAF_Large", NULL};
 	const char *const *ok = NULL;
 	char path[PATHLEN], *name = NULL, *tier = NULL;
 	const struct vocab_prop *p;
@@ -1180,25 +1207,27 @@ load_sku(struct loader *L, const struct obj *gw, const json_t *root)
 		if (strcmp(ok[i], name) == 0)
 			return failed ? -1 : 0;
 	path_join(path, sizeof(path), so.path, "sku.name");
-	load_err(L, NULL, path, "SKU name \"%s\" does not agree with tier "
-	    "\"%s\"", name, tier);
+	load_err(L, NULL, path,
+	    "SKU name \"%s\" does not agree with tier "
+	    "\"%s\"",
+	    name, tier);
 	return -1;
 }
 
 /* Allocate one modelled array of n entries of size each. */
-#define LOAD_ARRAY(L, field, nfield, cname)                              \
-	do {                                                             \
-		(L)->c->nfield = load_coll((L), (cname))->n;             \
-		(L)->c->field = load_calloc((L), (L)->c->nfield,         \
-		    sizeof(*(L)->c->field));                             \
-		if ((L)->c->field == NULL)                               \
-			(L)->c->nfield = 0;                              \
+#define LOAD_ARRAY(L, field, nfield, cname)                                    \
+	do {                                                                   \
+		(L)->c->nfield = load_coll((L), (cname))->n;                   \
+		(L)->c->field =                                                \
+		    load_calloc((L), (L)->c->nfield, sizeof(*(L)->c->field));  \
+		if ((L)->c->field == NULL)                                     \
+			(L)->c->nfield = 0;                                    \
 	} while (0)
 
 /* Open entry i of collection cname; NULL name on error. */
 static const char *
-load_entry(struct loader *L, const char *cname, size_t i, struct obj *o,
-    char **dup)
+load_entry(
+    struct loader *L, const char *cname, size_t i, struct obj *o, char **dup)
 {
 	const struct coll *c = load_coll(L, cname);
 	const char *name;
@@ -1218,28 +1247,27 @@ load_entries(struct loader *L)
 	LOAD_ARRAY(L, ssl_certs, nssl_certs, "sslCertificates");
 	for (i = 0; i < c->nssl_certs; i++)
 		if (load_entry(L, "sslCertificates", i, &o,
-			&c->ssl_certs[i].name) != NULL)
+		        &c->ssl_certs[i].name) != NULL)
 			load_ssl_cert(L, &o, &c->ssl_certs[i]);
 	LOAD_ARRAY(L, auth_certs, nauth_certs, "authenticationCertificates");
 	for (i = 0; i < c->nauth_certs; i++)
 		if (load_entry(L, "authenticationCertificates", i, &o,
-			&c->auth_certs[i].name) != NULL)
+		        &c->auth_certs[i].name) != NULL)
 			load_cert(L, &o, &c->auth_certs[i]);
-	LOAD_ARRAY(L, trusted_roots, ntrusted_roots,
-	    "trustedRootCertificates");
+	LOAD_ARRAY(L, trusted_roots, ntrusted_roots, "trustedRootCertificates");
 	for (i = 0; i < c->ntrusted_roots; i++)
 		if (load_entry(L, "trustedRootCertificates", i, &o,
-			&c->trusted_roots[i].name) != NULL)
+		        &c->trusted_roots[i].name) != NULL)
 			load_cert(L, &o, &c->trusted_roots[i]);
 	LOAD_ARRAY(L, frontend_ports, nfrontend_ports, "frontendPorts");
 	for (i = 0; i < c->nfrontend_ports; i++)
 		if (load_entry(L, "frontendPorts", i, &o,
-			&c->frontend_ports[i].name) != NULL)
+		        &c->frontend_ports[i].name) != NULL)
 			get_int(L, &o, "port", &c->frontend_ports[i].port);
 	LOAD_ARRAY(L, pools, npools, "backendAddressPools");
 	for (i = 0; i < c->npools; i++)
 		if (load_entry(L, "backendAddressPools", i, &o,
-			&c->pools[i].name) != NULL)
+		        &c->pools[i].name) != NULL)
 			load_pool(L, &o, &c->pools[i]);
 	LOAD_ARRAY(L, probes, nprobes, "probes");
 	for (i = 0; i < c->nprobes; i++)
@@ -1249,22 +1277,22 @@ load_entries(struct loader *L)
 	for (i = 0; i < c->nsettings; i++) {
 		c->settings[i].probe = -1;
 		if (load_entry(L, "backendHttpSettingsCollection", i, &o,
-			&c->settings[i].name) != NULL)
+		        &c->settings[i].name) != NULL)
 			load_settings(L, &o, &c->settings[i]);
 	}
 	LOAD_ARRAY(L, listeners, nlisteners, "httpListeners");
 	for (i = 0; i < c->nlisteners; i++) {
 		c->listeners[i].frontend_port = c->listeners[i].ssl_cert = -1;
 		if (load_entry(L, "httpListeners", i, &o,
-			&c->listeners[i].name) != NULL)
+		        &c->listeners[i].name) != NULL)
 			load_listener(L, &o, &c->listeners[i]);
 	}
 	LOAD_ARRAY(L, path_maps, npath_maps, "urlPathMaps");
 	for (i = 0; i < c->npath_maps; i++) {
 		c->path_maps[i].default_pool = -1;
 		c->path_maps[i].default_settings = -1;
-		if (load_entry(L, "urlPathMaps", i, &o,
-			&c->path_maps[i].name) != NULL)
+		if (load_entry(
+		        L, "urlPathMaps", i, &o, &c->path_maps[i].name) != NULL)
 			load_path_map(L, &o, &c->path_maps[i]);
 	}
 	LOAD_ARRAY(L, rules, nrules, "requestRoutingRules");
@@ -1289,10 +1317,11 @@ load_find_resource(struct loader *L, json_t *doc, char *rpath, size_t len)
 	res = json_object_get(doc, "resources");
 	if (!json_is_array(res) || json_object_get(doc, "properties") != NULL)
 		return doc;
-	json_array_foreach(res, i, r) {
+	json_array_foreach(res, i, r)
+	{
 		if (!json_is_string(json_object_get(r, "type")) ||
 		    strcmp(json_string_value(json_object_get(r, "type")),
-			"Microsoft.Network/applicationGateways") != 0)
+		        "Microsoft.Network/applicationGateways") != 0)
 			continue;
 		if (n++ == 0) {
 			found = r;
@@ -1300,10 +1329,11 @@ load_find_resource(struct loader *L, json_t *doc, char *rpath, size_t len)
 		}
 	}
 	if (n != 1)
-		load_err(L, NULL, "resources", "%s Microsoft.Network/"
+		load_err(L, NULL, "resources",
+		    "%s Microsoft.Network/"
 		    "applicationGateways resource%s in the template (one is "
-		    "needed)", n == 0 ? "no" : "more than one",
-		    n == 0 ? "" : "s");
+		    "needed)",
+		    n == 0 ? "no" : "more than one", n == 0 ? "" : "s");
 	return n == 1 ? found : NULL;
 }
 
@@ -1477,8 +1507,7 @@ fail:
 }
 
 struct config *
-config_load_json(json_t *doc, const char *source,
-    struct config_errors *errs)
+config_load_json(json_t *doc, const char *source, struct config_errors *errs)
 {
 	char dir[1024], *slash;
 

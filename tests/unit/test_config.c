@@ -23,7 +23,7 @@
 #include "tls.h"
 
 #define FIXTURES "fixtures/gateways/"
-#define FEATURE "ApplicationGatewayFeatureCannotBeEnabledForSelectedSku"
+#define FEATURE  "ApplicationGatewayFeatureCannotBeEnabledForSelectedSku"
 
 /* ------------------------------------------------------------- helpers */
 
@@ -97,7 +97,8 @@ ref(const char *coll, const char *name)
 
 	snprintf(id, sizeof(id),
 	    "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Network/"
-	    "applicationGateways/gw/%s/%s", coll, name);
+	    "applicationGateways/gw/%s/%s",
+	    coll, name);
 	return json_pack("{s:s}", "id", id);
 }
 
@@ -118,8 +119,8 @@ dump_errors(const struct config_errors *errs)
 	size_t i;
 
 	for (i = 0; i < errs->n; i++)
-		print_message("  %s\n", config_error_str(&errs->v[i], line,
-		    sizeof(line)));
+		print_message("  %s\n",
+		    config_error_str(&errs->v[i], line, sizeof(line)));
 }
 
 /* Assert that errs holds an error at path, with code (NULL: none) and a
@@ -141,10 +142,9 @@ assert_error(const struct config_errors *errs, const char *path,
 
 /* Load doc, expect it refused with that error. */
 static void
-expect_error(json_t *doc, const char *path, const char *code,
-    const char *text)
+expect_error(json_t *doc, const char *path, const char *code, const char *text)
 {
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 	struct config *c = load(doc, &errs);
 
 	if (c != NULL)
@@ -156,7 +156,7 @@ expect_error(json_t *doc, const char *path, const char *code,
 static struct config *
 expect_ok(json_t *doc)
 {
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 	struct config *c = load(doc, &errs);
 
 	if (c == NULL) {
@@ -214,8 +214,7 @@ mint_pfx_b64(const char *password)
 	unsigned char *der = NULL;
 	EVP_PKEY *key;
 	X509 *x = mint(&key);
-	PKCS12 *p12 = PKCS12_create(password, "t", key, x, NULL, 0, 0, 0, 0,
-	    0);
+	PKCS12 *p12 = PKCS12_create(password, "t", key, x, NULL, 0, 0, 0, 0, 0);
 	int len;
 	char *b64;
 	json_t *s;
@@ -243,13 +242,13 @@ assert_models_equal(const struct config *a, const struct config *b)
 	assert_string_equal(a->sku_tier, b->sku_tier);
 	assert_int_equal(a->nauth_certs, b->nauth_certs);
 	for (i = 0; i < a->nauth_certs; i++)
-		assert_int_equal(X509_cmp(a->auth_certs[i].cert,
-		    b->auth_certs[i].cert), 0);
+		assert_int_equal(
+		    X509_cmp(a->auth_certs[i].cert, b->auth_certs[i].cert), 0);
 	assert_int_equal(a->ntrusted_roots, b->ntrusted_roots);
 	assert_int_equal(a->nfrontend_ports, b->nfrontend_ports);
 	for (i = 0; i < a->nfrontend_ports; i++)
-		assert_int_equal(a->frontend_ports[i].port,
-		    b->frontend_ports[i].port);
+		assert_int_equal(
+		    a->frontend_ports[i].port, b->frontend_ports[i].port);
 	assert_int_equal(a->npools, b->npools);
 	for (i = 0; i < a->npools; i++) {
 		assert_string_equal(a->pools[i].name, b->pools[i].name);
@@ -264,15 +263,15 @@ assert_models_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->nsettings, b->nsettings);
 	for (i = 0; i < a->nsettings; i++) {
 		const struct config_settings *x = &a->settings[i],
-					     *y = &b->settings[i];
+		                             *y = &b->settings[i];
 
 		assert_string_equal(x->name, y->name);
 		assert_int_equal(x->port, y->port);
 		assert_int_equal(x->protocol, y->protocol);
 		assert_int_equal(x->request_timeout, y->request_timeout);
 		assert_int_equal(x->probe, y->probe);
-		assert_int_equal(x->pick_host_from_backend,
-		    y->pick_host_from_backend);
+		assert_int_equal(
+		    x->pick_host_from_backend, y->pick_host_from_backend);
 		assert_int_equal(x->nauth_certs, y->nauth_certs);
 		assert_int_equal(x->ntrusted_roots, y->ntrusted_roots);
 	}
@@ -282,8 +281,8 @@ assert_models_equal(const struct config *a, const struct config *b)
 		assert_string_equal(a->listeners[i].name, b->listeners[i].name);
 		assert_int_equal(a->listeners[i].frontend_port,
 		    b->listeners[i].frontend_port);
-		assert_int_equal(a->listeners[i].nhost_names,
-		    b->listeners[i].nhost_names);
+		assert_int_equal(
+		    a->listeners[i].nhost_names, b->listeners[i].nhost_names);
 	}
 	assert_int_equal(a->nrules, b->nrules);
 	for (i = 0; i < a->nrules; i++) {
@@ -297,10 +296,10 @@ assert_models_equal(const struct config *a, const struct config *b)
 	}
 	assert_int_equal(a->npath_maps, b->npath_maps);
 	for (i = 0; i < a->npath_maps; i++) {
-		assert_int_equal(a->path_maps[i].nrules,
-		    b->path_maps[i].nrules);
-		assert_int_equal(a->path_maps[i].default_pool,
-		    b->path_maps[i].default_pool);
+		assert_int_equal(
+		    a->path_maps[i].nrules, b->path_maps[i].nrules);
+		assert_int_equal(
+		    a->path_maps[i].default_pool, b->path_maps[i].default_pool);
 	}
 }
 
@@ -354,7 +353,7 @@ test_config_shapes_equal_v2_multisite(void **state)
 static void
 test_config_v1_model(void **state)
 {
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 	struct config *c;
 
 	(void)state;
@@ -366,8 +365,7 @@ test_config_v1_model(void **state)
 	assert_int_equal(c->pools[0].members[0].kind, CONFIG_MEMBER_IP);
 	assert_string_equal(c->pools[0].members[0].address, "127.0.1.1");
 	assert_int_equal(c->pools[0].members[1].kind, CONFIG_MEMBER_FQDN);
-	assert_string_equal(c->pools[0].members[1].address,
-	    "b2.backend.test");
+	assert_string_equal(c->pools[0].members[1].address, "b2.backend.test");
 	assert_int_equal(c->settings[1].protocol, CONFIG_PROTO_HTTPS);
 	assert_int_equal(c->settings[1].nauth_certs, 1);
 	assert_int_equal(c->settings[1].auth_certs[0], 0);
@@ -397,15 +395,16 @@ test_config_template_error_path(void **state)
 	(void)state;
 	doc_set(doc, "resources[0].properties.frontendPorts[0].properties.port",
 	    json_integer(0));
-	expect_error(doc, "resources[0].properties.frontendPorts[0].properties"
-	    ".port", "ApplicationGatewayPortNotValidForProtocol",
-	    "between 1 and 65535");
+	expect_error(doc,
+	    "resources[0].properties.frontendPorts[0].properties"
+	    ".port",
+	    "ApplicationGatewayPortNotValidForProtocol", "between 1 and 65535");
 }
 
 static void
 test_config_not_json(void **state)
 {
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 	char path[] = "/tmp/test_config_XXXXXX";
 	int fd = mkstemp(path);
 
@@ -428,8 +427,10 @@ test_config_unknown_properties_ignored(void **state)
 
 	(void)state;
 	doc_set(doc, "properties.enableHttp2", json_true());
-	doc_set(doc, "properties.backendHttpSettingsCollection[0].properties"
-	    ".provisioningState", json_string("Succeeded"));
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[0].properties"
+	    ".provisioningState",
+	    json_string("Succeeded"));
 	c = expect_ok(doc);
 	config_unref(c);
 }
@@ -441,14 +442,20 @@ test_config_mixed_shapes(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "properties.frontendPorts[0]", json_pack("{s:s, s:i}",
-	    "name", "port80", "port", 8080));
-	doc_set(doc, "properties.backendHttpSettingsCollection[0]"
-	    ".properties.requestTimeout", json_integer(0));
-	expect_error(json_incref(doc), "properties.backendHttpSettings"
-	    "Collection[0].properties.requestTimeout", NULL, "not 0");
-	doc_set(doc, "properties.backendHttpSettingsCollection[0]"
-	    ".properties.requestTimeout", json_integer(5));
+	doc_set(doc, "properties.frontendPorts[0]",
+	    json_pack("{s:s, s:i}", "name", "port80", "port", 8080));
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[0]"
+	    ".properties.requestTimeout",
+	    json_integer(0));
+	expect_error(json_incref(doc),
+	    "properties.backendHttpSettings"
+	    "Collection[0].properties.requestTimeout",
+	    NULL, "not 0");
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[0]"
+	    ".properties.requestTimeout",
+	    json_integer(5));
 	c = expect_ok(doc);
 	assert_false(c->hoisted);
 	assert_int_equal(c->frontend_ports[0].port, 8080);
@@ -465,10 +472,14 @@ test_config_ref_by_bare_name(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "properties.requestRoutingRules[0].properties"
-	    ".backendHttpSettings", json_string("http80"));
-	doc_set(doc, "properties.requestRoutingRules[0].properties"
-	    ".backendAddressPool", json_pack("{s:s}", "id", "pool1"));
+	doc_set(doc,
+	    "properties.requestRoutingRules[0].properties"
+	    ".backendHttpSettings",
+	    json_string("http80"));
+	doc_set(doc,
+	    "properties.requestRoutingRules[0].properties"
+	    ".backendAddressPool",
+	    json_pack("{s:s}", "id", "pool1"));
 	c = expect_ok(doc);
 	assert_int_equal(c->rules[0].settings, 0);
 	assert_int_equal(c->rules[0].pool, 0);
@@ -495,10 +506,13 @@ test_config_ref_template_expression(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "properties.requestRoutingRules[0].properties"
-	    ".backendHttpSettings", json_pack("{s:s}", "id",
-	    "[resourceId('Microsoft.Network/applicationGateways/"
-	    "backendHttpSettingsCollection', parameters('gw'), 'http80')]"));
+	doc_set(doc,
+	    "properties.requestRoutingRules[0].properties"
+	    ".backendHttpSettings",
+	    json_pack("{s:s}", "id",
+	        "[resourceId('Microsoft.Network/applicationGateways/"
+	        "backendHttpSettingsCollection', parameters('gw'), "
+	        "'http80')]"));
 	c = expect_ok(doc);
 	assert_int_equal(c->rules[0].settings, 0);
 	config_unref(c);
@@ -510,7 +524,8 @@ test_config_dangling_ref_arm(void **state)
 	json_t *doc = fixture("v2.arm.json");
 
 	(void)state;
-	doc_set(doc, "properties.requestRoutingRules[0].properties.httpListener",
+	doc_set(doc,
+	    "properties.requestRoutingRules[0].properties.httpListener",
 	    ref("httpListeners", "l1"));
 	expect_error(doc,
 	    "properties.requestRoutingRules[0].properties.httpListener.id",
@@ -535,7 +550,8 @@ test_config_ref_wrong_collection(void **state)
 	json_t *doc = fixture("v2.arm.json");
 
 	(void)state;
-	doc_set(doc, "properties.requestRoutingRules[0].properties.httpListener",
+	doc_set(doc,
+	    "properties.requestRoutingRules[0].properties.httpListener",
 	    ref("backendAddressPools", "pool1"));
 	expect_error(doc,
 	    "properties.requestRoutingRules[0].properties.httpListener.id",
@@ -548,8 +564,8 @@ test_config_duplicate_name(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "backendAddressPools[1]", json_pack("{s:s}", "name",
-	    "pool1"));
+	doc_set(
+	    doc, "backendAddressPools[1]", json_pack("{s:s}", "name", "pool1"));
 	expect_error(doc, "backendAddressPools[1].name", NULL,
 	    "duplicate name \"pool1\"");
 }
@@ -565,10 +581,10 @@ test_config_defaults(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "backendHttpSettingsCollection[0]", json_pack(
-	    "{s:s, s:i}", "name", "http80", "port", 80));
-	doc_set(doc, "probes", json_pack("[{s:s, s:s}]", "name", "p",
-	    "protocol", "Http"));
+	doc_set(doc, "backendHttpSettingsCollection[0]",
+	    json_pack("{s:s, s:i}", "name", "http80", "port", 80));
+	doc_set(doc, "probes",
+	    json_pack("[{s:s, s:s}]", "name", "p", "protocol", "Http"));
 	c = expect_ok(doc);
 	s = &c->settings[0];
 	assert_int_equal(s->protocol, CONFIG_PROTO_HTTP);
@@ -604,8 +620,8 @@ test_config_probe_match_parsed(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "probes[0].match.statusCodes", json_pack("[s,s]",
-	    "200", "301-302"));
+	doc_set(doc, "probes[0].match.statusCodes",
+	    json_pack("[s,s]", "200", "301-302"));
 	doc_set(doc, "probes[0].match.body", json_string("ok"));
 	c = expect_ok(doc);
 	assert_int_equal(c->probes[0].match.nstatus, 2);
@@ -645,8 +661,7 @@ test_config_listener_host_names_merged(void **state)
 	c = expect_ok(doc);
 	assert_int_equal(c->listeners[1].nhost_names, 3);
 	assert_string_equal(c->listeners[1].host_names[0], "c.test");
-	assert_string_equal(c->listeners[1].host_names[2],
-	    "*.b.example.test");
+	assert_string_equal(c->listeners[1].host_names[2], "*.b.example.test");
 	assert_int_equal(c->listeners[0].nhost_names, 1);
 	assert_string_equal(c->listeners[0].host_names[0], "a.example.test");
 	config_unref(c);
@@ -680,9 +695,9 @@ test_config_auth_certs_on_v2(void **state)
 	json_t *doc = fixture("v2.arm.json");
 
 	(void)state;
-	doc_set(doc, "properties.authenticationCertificates", json_pack(
-	    "[{s:s, s:{s:o}}]", "name", "a1", "properties", "data",
-	    mint_cert_b64()));
+	doc_set(doc, "properties.authenticationCertificates",
+	    json_pack("[{s:s, s:{s:o}}]", "name", "a1", "properties", "data",
+	        mint_cert_b64()));
 	expect_error(doc, "properties.authenticationCertificates", FEATURE,
 	    "does not support AuthenticationCertificates for the selected "
 	    "SKU tier Standard_v2. Supported SKU tiers are Standard,WAF.");
@@ -694,12 +709,16 @@ test_config_auth_certs_on_waf_v2_names_tier(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "sku", json_pack("{s:s,s:s}", "name", "WAF_v2", "tier",
-	    "WAF_v2"));
-	doc_set(doc, "backendHttpSettingsCollection[1]"
-	    ".authenticationCertificates", json_pack("[s]", "x"));
-	expect_error(doc, "backendHttpSettingsCollection[1]"
-	    ".authenticationCertificates", FEATURE,
+	doc_set(doc, "sku",
+	    json_pack("{s:s,s:s}", "name", "WAF_v2", "tier", "WAF_v2"));
+	doc_set(doc,
+	    "backendHttpSettingsCollection[1]"
+	    ".authenticationCertificates",
+	    json_pack("[s]", "x"));
+	expect_error(doc,
+	    "backendHttpSettingsCollection[1]"
+	    ".authenticationCertificates",
+	    FEATURE,
 	    "for the selected SKU tier WAF_v2. Supported SKU tiers are "
 	    "Standard,WAF.");
 }
@@ -710,8 +729,8 @@ test_config_trusted_roots_on_v1(void **state)
 	json_t *doc = fixture("v1.show.json");
 
 	(void)state;
-	doc_set(doc, "trustedRootCertificates", json_pack("[{s:s, s:o}]",
-	    "name", "r1", "data", mint_cert_b64()));
+	doc_set(doc, "trustedRootCertificates",
+	    json_pack("[{s:s, s:o}]", "name", "r1", "data", mint_cert_b64()));
 	expect_error(doc, "trustedRootCertificates", FEATURE,
 	    "does not support TrustedRootCertificates for the selected SKU "
 	    "tier Standard. Supported SKU tiers are Standard_v2,WAF_v2.");
@@ -723,10 +742,11 @@ test_config_probe_port_on_v1(void **state)
 	json_t *doc = fixture("v1.show.json");
 
 	(void)state;
-	doc_set(doc, "probes", json_pack("[{s:s, s:s, s:i}]", "name", "p",
-	    "protocol", "Http", "port", 8080));
-	expect_error(doc, "probes[0].port", FEATURE,
-	    "does not support ProbePort");
+	doc_set(doc, "probes",
+	    json_pack("[{s:s, s:s, s:i}]", "name", "p", "protocol", "Http",
+	        "port", 8080));
+	expect_error(
+	    doc, "probes[0].port", FEATURE, "does not support ProbePort");
 }
 
 static void
@@ -765,7 +785,8 @@ test_config_sku_tier_unknown(void **state)
 
 	(void)state;
 	doc_set(doc, "sku.tier", json_string("Basic"));
-	expect_error(doc, "sku.tier", NULL, "must be one of Standard, WAF, "
+	expect_error(doc, "sku.tier", NULL,
+	    "must be one of Standard, WAF, "
 	    "Standard_v2, WAF_v2, not \"Basic\"");
 }
 
@@ -776,7 +797,8 @@ test_config_sku_missing(void **state)
 
 	(void)state;
 	doc_set(doc, "properties.sku", NULL);
-	expect_error(doc, "properties.sku", NULL, "required property is "
+	expect_error(doc, "properties.sku", NULL,
+	    "required property is "
 	    "missing");
 }
 
@@ -793,7 +815,8 @@ test_config_trusted_root_on_http_setting(void **state)
 	expect_error(doc,
 	    "backendHttpSettingsCollection[0].trustedRootCertificates",
 	    "ApplicationGatewayBackendHttpSettingsCannotHaveTrustedRoot"
-	    "Certificate", "uses protocol Http");
+	    "Certificate",
+	    "uses protocol Http");
 }
 
 static void
@@ -802,10 +825,14 @@ test_config_probe_pick_host_incompatible(void **state)
 	json_t *doc = fixture("v2-path.arm.json");
 
 	(void)state;
-	doc_set(doc, "properties.backendHttpSettingsCollection[1].properties"
-	    ".pickHostNameFromBackendAddress", json_false());
-	expect_error(doc, "properties.backendHttpSettingsCollection[1]"
-	    ".properties.probe", "ApplicationGatewayBackendHttpSettings"
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[1].properties"
+	    ".pickHostNameFromBackendAddress",
+	    json_false());
+	expect_error(doc,
+	    "properties.backendHttpSettingsCollection[1]"
+	    ".properties.probe",
+	    "ApplicationGatewayBackendHttpSettings"
 	    "IncompatibleProbeSettingPickHostName",
 	    "neither hostName nor pickHostNameFromBackendAddress");
 }
@@ -817,10 +844,14 @@ test_config_probe_pick_host_with_host_name(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "properties.backendHttpSettingsCollection[1].properties"
-	    ".pickHostNameFromBackendAddress", json_false());
-	doc_set(doc, "properties.backendHttpSettingsCollection[1].properties"
-	    ".hostName", json_string("b2.backend.test"));
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[1].properties"
+	    ".pickHostNameFromBackendAddress",
+	    json_false());
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[1].properties"
+	    ".hostName",
+	    json_string("b2.backend.test"));
 	c = expect_ok(doc);
 	assert_string_equal(c->settings[1].host_name, "b2.backend.test");
 	config_unref(c);
@@ -832,9 +863,9 @@ test_config_v1_auth_all_or_none(void **state)
 	json_t *doc = fixture("v1.show.json");
 
 	(void)state;
-	doc_set(doc, "backendHttpSettingsCollection[2]", json_pack(
-	    "{s:s, s:i, s:s}", "name", "https8443", "port", 8443, "protocol",
-	    "Https"));
+	doc_set(doc, "backendHttpSettingsCollection[2]",
+	    json_pack("{s:s, s:i, s:s}", "name", "https8443", "port", 8443,
+	        "protocol", "Https"));
 	expect_error(doc, "backendHttpSettingsCollection", NULL,
 	    "Either all BackendHttpSettings must reference authentication "
 	    "certificate, or none of them should.");
@@ -847,13 +878,16 @@ test_config_v2_roots_without_host_warns(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "backendHttpSettingsCollection[1]"
-	    ".pickHostNameFromBackendAddress", NULL);
+	doc_set(doc,
+	    "backendHttpSettingsCollection[1]"
+	    ".pickHostNameFromBackendAddress",
+	    NULL);
 	c = expect_ok(doc);
 	assert_int_equal(c->warnings.n, 1);
-	assert_string_equal(c->warnings.v[0].path,
-	    "backendHttpSettingsCollection[1]");
-	assert_non_null(strstr(c->warnings.v[0].message, "neither hostName "
+	assert_string_equal(
+	    c->warnings.v[0].path, "backendHttpSettingsCollection[1]");
+	assert_non_null(strstr(c->warnings.v[0].message,
+	    "neither hostName "
 	    "nor pickHostNameFromBackendAddress"));
 	config_unref(c);
 }
@@ -889,11 +923,14 @@ test_config_listener_protocol_mismatch(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "sslCertificates", json_pack("[{s:s, s:o, s:s}]", "name",
-	    "s1", "data", mint_pfx_b64("pw"), "password", "pw"));
-	doc_set(doc, "httpListeners[1]", json_pack("{s:s, s:s, s:s, s:s, "
-	    "s:s}", "name", "l443", "frontendPort", "port80", "protocol",
-	    "Https", "sslCertificate", "s1", "hostName", "x.test"));
+	doc_set(doc, "sslCertificates",
+	    json_pack("[{s:s, s:o, s:s}]", "name", "s1", "data",
+	        mint_pfx_b64("pw"), "password", "pw"));
+	doc_set(doc, "httpListeners[1]",
+	    json_pack("{s:s, s:s, s:s, s:s, "
+	              "s:s}",
+	        "name", "l443", "frontendPort", "port80", "protocol", "Https",
+	        "sslCertificate", "s1", "hostName", "x.test"));
 	expect_error(doc, "httpListeners[1]",
 	    "ApplicationGatewayPortNotValidForProtocol",
 	    "uses frontend port 80 with protocol Https");
@@ -921,8 +958,8 @@ test_config_auth_cert_limit(void **state)
 	(void)state;
 	for (i = 0; i < 101; i++) {
 		snprintf(name, sizeof(name), "a%d", i);
-		json_array_append_new(list, json_pack("{s:s, s:O}", "name",
-		    name, "data", cert));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:O}", "name", name, "data", cert));
 	}
 	json_decref(cert);
 	doc_set(doc, "authenticationCertificates", list);
@@ -948,10 +985,12 @@ test_config_v2_priority_missing(void **state)
 	json_t *doc = fixture("v2.arm.json");
 
 	(void)state;
-	doc_set(doc, "properties.requestRoutingRules[0].properties.priority",
-	    NULL);
-	expect_error(doc, "properties.requestRoutingRules[0].properties"
-	    ".priority", NULL, "required property is missing");
+	doc_set(
+	    doc, "properties.requestRoutingRules[0].properties.priority", NULL);
+	expect_error(doc,
+	    "properties.requestRoutingRules[0].properties"
+	    ".priority",
+	    NULL, "required property is missing");
 }
 
 static void
@@ -962,8 +1001,10 @@ test_config_v2_priority_range(void **state)
 	(void)state;
 	doc_set(doc, "properties.requestRoutingRules[0].properties.priority",
 	    json_integer(20001));
-	expect_error(doc, "properties.requestRoutingRules[0].properties"
-	    ".priority", NULL, "between 1 and 20000, not 20001");
+	expect_error(doc,
+	    "properties.requestRoutingRules[0].properties"
+	    ".priority",
+	    NULL, "between 1 and 20000, not 20001");
 }
 
 static void
@@ -974,8 +1015,11 @@ test_config_v2_priority_duplicate(void **state)
 	(void)state;
 	doc_set(doc, "properties.requestRoutingRules[2].properties.priority",
 	    json_integer(100));
-	expect_error(doc, "properties.requestRoutingRules[2].properties"
-	    ".priority", NULL, "priority 100 is already used by rule "
+	expect_error(doc,
+	    "properties.requestRoutingRules[2].properties"
+	    ".priority",
+	    NULL,
+	    "priority 100 is already used by rule "
 	    "\"rule1\"");
 }
 
@@ -999,8 +1043,10 @@ test_config_drain_timeout_range(void **state)
 	(void)state;
 	doc_set(doc, "backendHttpSettingsCollection[0].connectionDraining",
 	    json_pack("{s:b, s:i}", "enabled", 1, "drainTimeoutInSec", 3601));
-	expect_error(doc, "backendHttpSettingsCollection[0].connectionDraining"
-	    ".drainTimeoutInSec", NULL, "between 1 and 3600, not 3601");
+	expect_error(doc,
+	    "backendHttpSettingsCollection[0].connectionDraining"
+	    ".drainTimeoutInSec",
+	    NULL, "between 1 and 3600, not 3601");
 }
 
 static void
@@ -1026,8 +1072,8 @@ test_config_probe_ranges(void **state)
 	(void)state;
 	doc_set(doc, "probes[0].interval", json_integer(0));
 	doc_set(doc, "probes[0].unhealthyThreshold", json_integer(21));
-	expect_error(doc, "probes[0].interval", NULL,
-	    "between 1 and 86400, not 0");
+	expect_error(
+	    doc, "probes[0].interval", NULL, "between 1 and 86400, not 0");
 	doc = fixture("v2-path.show.json");
 	doc_set(doc, "probes[0].unhealthyThreshold", json_integer(21));
 	expect_error(doc, "probes[0].unhealthyThreshold", NULL,
@@ -1040,12 +1086,13 @@ test_config_status_codes_syntax(void **state)
 	json_t *doc = fixture("v2-path.show.json");
 
 	(void)state;
-	doc_set(doc, "probes[0].match.statusCodes", json_pack("[s,s,s]",
-	    "200-399", "200-6000", "abc"));
+	doc_set(doc, "probes[0].match.statusCodes",
+	    json_pack("[s,s,s]", "200-399", "200-6000", "abc"));
 	expect_error(doc, "probes[0].match.statusCodes[1]", NULL,
 	    "\"200-6000\" is not a status code range");
 	doc = fixture("v2-path.show.json");
-	doc_set(doc, "probes[0].match.statusCodes", json_pack("[s]", "399-200"));
+	doc_set(
+	    doc, "probes[0].match.statusCodes", json_pack("[s]", "399-200"));
 	expect_error(doc, "probes[0].match.statusCodes[0]", NULL,
 	    "not a status code range like \"200-399\"");
 }
@@ -1056,11 +1103,14 @@ test_config_unknown_protocol(void **state)
 	json_t *doc = fixture("v2.arm.json");
 
 	(void)state;
-	doc_set(doc, "properties.backendHttpSettingsCollection[0].properties"
-	    ".protocol", json_string("Ftp"));
-	expect_error(doc, "properties.backendHttpSettingsCollection[0]"
-	    ".properties.protocol", NULL,
-	    "must be one of Http, Https, not \"Ftp\"");
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[0].properties"
+	    ".protocol",
+	    json_string("Ftp"));
+	expect_error(doc,
+	    "properties.backendHttpSettingsCollection[0]"
+	    ".properties.protocol",
+	    NULL, "must be one of Http, Https, not \"Ftp\"");
 }
 
 static void
@@ -1071,9 +1121,10 @@ test_config_unknown_affinity(void **state)
 	(void)state;
 	doc_set(doc, "backendHttpSettingsCollection[0].cookieBasedAffinity",
 	    json_string("enabled"));
-	expect_error(doc, "backendHttpSettingsCollection[0]"
-	    ".cookieBasedAffinity", NULL,
-	    "must be one of Enabled, Disabled, not \"enabled\"");
+	expect_error(doc,
+	    "backendHttpSettingsCollection[0]"
+	    ".cookieBasedAffinity",
+	    NULL, "must be one of Enabled, Disabled, not \"enabled\"");
 }
 
 static void
@@ -1082,7 +1133,8 @@ test_config_unknown_rule_type(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "requestRoutingRules[0].ruleType", json_string("Redirect"));
+	doc_set(
+	    doc, "requestRoutingRules[0].ruleType", json_string("Redirect"));
 	expect_error(doc, "requestRoutingRules[0].ruleType", NULL,
 	    "must be one of Basic, PathBasedRouting");
 }
@@ -1126,8 +1178,8 @@ test_config_member_needs_address(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "backendAddressPools[0].backendAddresses[0]",
-	    json_object());
+	doc_set(
+	    doc, "backendAddressPools[0].backendAddresses[0]", json_object());
 	expect_error(doc, "backendAddressPools[0].backendAddresses[0]", NULL,
 	    "needs ipAddress or fqdn");
 }
@@ -1179,8 +1231,9 @@ test_config_pfx_loaded(void **state)
 	struct config *c;
 
 	(void)state;
-	doc_set(doc, "sslCertificates", json_pack("[{s:s, s:o, s:s}]", "name",
-	    "s1", "data", mint_pfx_b64("pw"), "password", "pw"));
+	doc_set(doc, "sslCertificates",
+	    json_pack("[{s:s, s:o, s:s}]", "name", "s1", "data",
+	        mint_pfx_b64("pw"), "password", "pw"));
 	doc_set(doc, "httpListeners[0].protocol", json_string("Https"));
 	doc_set(doc, "httpListeners[0].sslCertificate", json_string("s1"));
 	c = expect_ok(doc);
@@ -1197,8 +1250,9 @@ test_config_pfx_wrong_password(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "sslCertificates", json_pack("[{s:s, s:o, s:s}]", "name",
-	    "s1", "data", mint_pfx_b64("pw"), "password", "nope"));
+	doc_set(doc, "sslCertificates",
+	    json_pack("[{s:s, s:o, s:s}]", "name", "s1", "data",
+	        mint_pfx_b64("pw"), "password", "nope"));
 	expect_error(doc, "sslCertificates[0].data", NULL,
 	    "the PFX does not open with its password");
 }
@@ -1209,10 +1263,10 @@ test_config_pfx_not_a_pfx(void **state)
 	json_t *doc = fixture("v2.show.json");
 
 	(void)state;
-	doc_set(doc, "sslCertificates", json_pack("[{s:s, s:o}]", "name",
-	    "s1", "data", mint_cert_b64()));
-	expect_error(doc, "sslCertificates[0].data", NULL,
-	    "is not a PFX (PKCS#12)");
+	doc_set(doc, "sslCertificates",
+	    json_pack("[{s:s, s:o}]", "name", "s1", "data", mint_cert_b64()));
+	expect_error(
+	    doc, "sslCertificates[0].data", NULL, "is not a PFX (PKCS#12)");
 }
 
 static void
@@ -1220,7 +1274,7 @@ test_config_ssl_cert_pem_files(void **state)
 {
 	char dir[] = "/tmp/test_config_XXXXXX", path[256];
 	json_t *doc = fixture("v2.show.json");
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 	EVP_PKEY *key;
 	X509 *x = mint(&key);
 	struct config *c;
@@ -1236,8 +1290,9 @@ test_config_ssl_cert_pem_files(void **state)
 	assert_non_null(f = fopen(path, "w"));
 	PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
 	fclose(f);
-	doc_set(doc, "sslCertificates", json_pack("[{s:s, s:s, s:s}]", "name",
-	    "s1", "certFile", "l.crt", "keyFile", "l.key"));
+	doc_set(doc, "sslCertificates",
+	    json_pack("[{s:s, s:s, s:s}]", "name", "s1", "certFile", "l.crt",
+	        "keyFile", "l.key"));
 	snprintf(path, sizeof(path), "%s/gw.json", dir);
 	c = config_load_json(doc, path, &errs);
 	if (c == NULL)
@@ -1262,26 +1317,33 @@ static void
 test_config_collects_all_errors(void **state)
 {
 	json_t *doc = fixture("v2.arm.json");
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 
 	(void)state;
 	doc_set(doc, "properties.frontendPorts[0].properties.port",
 	    json_integer(0));
-	doc_set(doc, "properties.backendHttpSettingsCollection[0].properties"
-	    ".requestTimeout", json_integer(0));
-	doc_set(doc, "properties.requestRoutingRules[0].properties.httpListener",
+	doc_set(doc,
+	    "properties.backendHttpSettingsCollection[0].properties"
+	    ".requestTimeout",
+	    json_integer(0));
+	doc_set(doc,
+	    "properties.requestRoutingRules[0].properties.httpListener",
 	    ref("httpListeners", "l1"));
-	doc_set(doc, "properties.authenticationCertificates", json_pack(
-	    "[{s:s, s:{s:o}}]", "name", "a1", "properties", "data",
-	    mint_cert_b64()));
+	doc_set(doc, "properties.authenticationCertificates",
+	    json_pack("[{s:s, s:{s:o}}]", "name", "a1", "properties", "data",
+	        mint_cert_b64()));
 	assert_null(load(doc, &errs));
 	assert_int_equal(errs.n, 4);
 	assert_error(&errs, "properties.frontendPorts[0].properties.port",
 	    "ApplicationGatewayPortNotValidForProtocol", "not 0");
-	assert_error(&errs, "properties.backendHttpSettingsCollection[0]"
-	    ".properties.requestTimeout", NULL, "not 0");
-	assert_error(&errs, "properties.requestRoutingRules[0].properties"
-	    ".httpListener.id", NULL, "\"l1\"");
+	assert_error(&errs,
+	    "properties.backendHttpSettingsCollection[0]"
+	    ".properties.requestTimeout",
+	    NULL, "not 0");
+	assert_error(&errs,
+	    "properties.requestRoutingRules[0].properties"
+	    ".httpListener.id",
+	    NULL, "\"l1\"");
 	assert_error(&errs, "properties.authenticationCertificates", FEATURE,
 	    "AuthenticationCertificates");
 	config_errors_clear(&errs);
@@ -1290,16 +1352,16 @@ test_config_collects_all_errors(void **state)
 static void
 test_config_error_str(void **state)
 {
-	struct config_errors errs = { 0 };
+	struct config_errors errs = {0};
 	char buf[1024];
 
 	(void)state;
 	config_errors_add(&errs, "Code", "a.b", "bad %d", 1);
 	config_errors_add(&errs, NULL, "a.c", "worse");
-	assert_string_equal(config_error_str(&errs.v[0], buf, sizeof(buf)),
-	    "a.b: Code: bad 1");
-	assert_string_equal(config_error_str(&errs.v[1], buf, sizeof(buf)),
-	    "a.c: worse");
+	assert_string_equal(
+	    config_error_str(&errs.v[0], buf, sizeof(buf)), "a.b: Code: bad 1");
+	assert_string_equal(
+	    config_error_str(&errs.v[1], buf, sizeof(buf)), "a.c: worse");
 	config_errors_clear(&errs);
 	assert_int_equal(errs.n, 0);
 }
@@ -1324,71 +1386,71 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_config_shapes_equal_v1),
-		cmocka_unit_test(test_config_shapes_equal_v2),
-		cmocka_unit_test(test_config_shapes_equal_v2_path),
-		cmocka_unit_test(test_config_shapes_equal_v2_multisite),
-		cmocka_unit_test(test_config_v1_model),
-		cmocka_unit_test(test_config_template_resources),
-		cmocka_unit_test(test_config_template_error_path),
-		cmocka_unit_test(test_config_not_json),
-		cmocka_unit_test(test_config_unknown_properties_ignored),
-		cmocka_unit_test(test_config_mixed_shapes),
-		cmocka_unit_test(test_config_ref_by_bare_name),
-		cmocka_unit_test(test_config_ref_by_id),
-		cmocka_unit_test(test_config_ref_template_expression),
-		cmocka_unit_test(test_config_dangling_ref_arm),
-		cmocka_unit_test(test_config_dangling_ref_hoisted),
-		cmocka_unit_test(test_config_ref_wrong_collection),
-		cmocka_unit_test(test_config_duplicate_name),
-		cmocka_unit_test(test_config_defaults),
-		cmocka_unit_test(test_config_probe_match_parsed),
-		cmocka_unit_test(test_config_v2_priority_sort),
-		cmocka_unit_test(test_config_listener_host_names_merged),
-		cmocka_unit_test(test_config_path_map),
-		cmocka_unit_test(test_config_auth_certs_on_v2),
-		cmocka_unit_test(test_config_auth_certs_on_waf_v2_names_tier),
-		cmocka_unit_test(test_config_trusted_roots_on_v1),
-		cmocka_unit_test(test_config_probe_port_on_v1),
-		cmocka_unit_test(test_config_v1_priority_ignored_with_warning),
-		cmocka_unit_test(test_config_sku_name_tier_mismatch),
-		cmocka_unit_test(test_config_sku_tier_unknown),
-		cmocka_unit_test(test_config_sku_missing),
-		cmocka_unit_test(test_config_trusted_root_on_http_setting),
-		cmocka_unit_test(test_config_probe_pick_host_incompatible),
-		cmocka_unit_test(test_config_probe_pick_host_with_host_name),
-		cmocka_unit_test(test_config_v1_auth_all_or_none),
-		cmocka_unit_test(test_config_v2_roots_without_host_warns),
-		cmocka_unit_test(test_config_frontend_port_out_of_range),
-		cmocka_unit_test(test_config_settings_port_out_of_range),
-		cmocka_unit_test(test_config_listener_protocol_mismatch),
-		cmocka_unit_test(test_config_https_listener_needs_cert),
-		cmocka_unit_test(test_config_auth_cert_limit),
-		cmocka_unit_test(test_config_listener_used_by_two_rules),
-		cmocka_unit_test(test_config_v2_priority_missing),
-		cmocka_unit_test(test_config_v2_priority_range),
-		cmocka_unit_test(test_config_v2_priority_duplicate),
-		cmocka_unit_test(test_config_request_timeout_range),
-		cmocka_unit_test(test_config_drain_timeout_range),
-		cmocka_unit_test(test_config_drain_loaded),
-		cmocka_unit_test(test_config_probe_ranges),
-		cmocka_unit_test(test_config_status_codes_syntax),
-		cmocka_unit_test(test_config_unknown_protocol),
-		cmocka_unit_test(test_config_unknown_affinity),
-		cmocka_unit_test(test_config_unknown_rule_type),
-		cmocka_unit_test(test_config_wrong_type),
-		cmocka_unit_test(test_config_wrong_type_collection),
-		cmocka_unit_test(test_config_basic_rule_needs_pool),
-		cmocka_unit_test(test_config_member_needs_address),
-		cmocka_unit_test(test_config_cert_not_a_cert),
-		cmocka_unit_test(test_config_cert_pem_accepted),
-		cmocka_unit_test(test_config_pfx_loaded),
-		cmocka_unit_test(test_config_pfx_wrong_password),
-		cmocka_unit_test(test_config_pfx_not_a_pfx),
-		cmocka_unit_test(test_config_ssl_cert_pem_files),
-		cmocka_unit_test(test_config_collects_all_errors),
-		cmocka_unit_test(test_config_error_str),
-		cmocka_unit_test(test_config_refcount),
+	    cmocka_unit_test(test_config_shapes_equal_v1),
+	    cmocka_unit_test(test_config_shapes_equal_v2),
+	    cmocka_unit_test(test_config_shapes_equal_v2_path),
+	    cmocka_unit_test(test_config_shapes_equal_v2_multisite),
+	    cmocka_unit_test(test_config_v1_model),
+	    cmocka_unit_test(test_config_template_resources),
+	    cmocka_unit_test(test_config_template_error_path),
+	    cmocka_unit_test(test_config_not_json),
+	    cmocka_unit_test(test_config_unknown_properties_ignored),
+	    cmocka_unit_test(test_config_mixed_shapes),
+	    cmocka_unit_test(test_config_ref_by_bare_name),
+	    cmocka_unit_test(test_config_ref_by_id),
+	    cmocka_unit_test(test_config_ref_template_expression),
+	    cmocka_unit_test(test_config_dangling_ref_arm),
+	    cmocka_unit_test(test_config_dangling_ref_hoisted),
+	    cmocka_unit_test(test_config_ref_wrong_collection),
+	    cmocka_unit_test(test_config_duplicate_name),
+	    cmocka_unit_test(test_config_defaults),
+	    cmocka_unit_test(test_config_probe_match_parsed),
+	    cmocka_unit_test(test_config_v2_priority_sort),
+	    cmocka_unit_test(test_config_listener_host_names_merged),
+	    cmocka_unit_test(test_config_path_map),
+	    cmocka_unit_test(test_config_auth_certs_on_v2),
+	    cmocka_unit_test(test_config_auth_certs_on_waf_v2_names_tier),
+	    cmocka_unit_test(test_config_trusted_roots_on_v1),
+	    cmocka_unit_test(test_config_probe_port_on_v1),
+	    cmocka_unit_test(test_config_v1_priority_ignored_with_warning),
+	    cmocka_unit_test(test_config_sku_name_tier_mismatch),
+	    cmocka_unit_test(test_config_sku_tier_unknown),
+	    cmocka_unit_test(test_config_sku_missing),
+	    cmocka_unit_test(test_config_trusted_root_on_http_setting),
+	    cmocka_unit_test(test_config_probe_pick_host_incompatible),
+	    cmocka_unit_test(test_config_probe_pick_host_with_host_name),
+	    cmocka_unit_test(test_config_v1_auth_all_or_none),
+	    cmocka_unit_test(test_config_v2_roots_without_host_warns),
+	    cmocka_unit_test(test_config_frontend_port_out_of_range),
+	    cmocka_unit_test(test_config_settings_port_out_of_range),
+	    cmocka_unit_test(test_config_listener_protocol_mismatch),
+	    cmocka_unit_test(test_config_https_listener_needs_cert),
+	    cmocka_unit_test(test_config_auth_cert_limit),
+	    cmocka_unit_test(test_config_listener_used_by_two_rules),
+	    cmocka_unit_test(test_config_v2_priority_missing),
+	    cmocka_unit_test(test_config_v2_priority_range),
+	    cmocka_unit_test(test_config_v2_priority_duplicate),
+	    cmocka_unit_test(test_config_request_timeout_range),
+	    cmocka_unit_test(test_config_drain_timeout_range),
+	    cmocka_unit_test(test_config_drain_loaded),
+	    cmocka_unit_test(test_config_probe_ranges),
+	    cmocka_unit_test(test_config_status_codes_syntax),
+	    cmocka_unit_test(test_config_unknown_protocol),
+	    cmocka_unit_test(test_config_unknown_affinity),
+	    cmocka_unit_test(test_config_unknown_rule_type),
+	    cmocka_unit_test(test_config_wrong_type),
+	    cmocka_unit_test(test_config_wrong_type_collection),
+	    cmocka_unit_test(test_config_basic_rule_needs_pool),
+	    cmocka_unit_test(test_config_member_needs_address),
+	    cmocka_unit_test(test_config_cert_not_a_cert),
+	    cmocka_unit_test(test_config_cert_pem_accepted),
+	    cmocka_unit_test(test_config_pfx_loaded),
+	    cmocka_unit_test(test_config_pfx_wrong_password),
+	    cmocka_unit_test(test_config_pfx_not_a_pfx),
+	    cmocka_unit_test(test_config_ssl_cert_pem_files),
+	    cmocka_unit_test(test_config_collects_all_errors),
+	    cmocka_unit_test(test_config_error_str),
+	    cmocka_unit_test(test_config_refcount),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,8 +51,8 @@ test_vocab_collection_by_singular(void **state)
 	(void)state;
 	assert_string_equal(vocab_collection_by_singular("httpListener")->name,
 	    "httpListeners");
-	assert_string_equal(vocab_collection_by_singular("probe")->name,
-	    "probes");
+	assert_string_equal(
+	    vocab_collection_by_singular("probe")->name, "probes");
 	assert_null(vocab_collection_by_singular("httpListeners"));
 }
 
@@ -63,8 +63,8 @@ test_vocab_collection_iteration(void **state)
 
 	(void)state;
 	assert_true(n >= 12);
-	assert_string_equal(vocab_collection_at(0)->name,
-	    "applicationGateways");
+	assert_string_equal(
+	    vocab_collection_at(0)->name, "applicationGateways");
 	for (i = 0; i < n; i++)
 		assert_ptr_equal(vocab_collection(vocab_collection_at(i)->name),
 		    vocab_collection_at(i));
@@ -94,8 +94,8 @@ test_vocab_prop_dotted(void **state)
 	const struct vocab_prop *p;
 
 	(void)state;
-	p = vocab_prop("backendHttpSettingsCollection",
-	    "connectionDraining.enabled");
+	p = vocab_prop(
+	    "backendHttpSettingsCollection", "connectionDraining.enabled");
 	assert_non_null(p);
 	assert_int_equal(p->type, VOCAB_BOOL);
 	p = vocab_prop("probes", "match.statusCodes");
@@ -118,14 +118,14 @@ test_vocab_prop_by_arg(void **state)
 	p = vocab_prop_by_arg("probes", "timeout");
 	assert_string_equal(p->name, "timeout");
 	assert_string_equal(p->arg_def, "120");
-	p = vocab_prop_by_arg("backendHttpSettingsCollection",
-	    "--host-name-from-backend-pool");
+	p = vocab_prop_by_arg(
+	    "backendHttpSettingsCollection", "--host-name-from-backend-pool");
 	assert_string_equal(p->name, "pickHostNameFromBackendAddress");
 	assert_int_equal(p->conv, VOCAB_CONV_VALUE);
 	p = vocab_prop_by_arg("backendAddressPools", "--servers");
 	assert_int_equal(p->conv, VOCAB_CONV_SERVERS);
-	p = vocab_prop_by_arg("backendHttpSettingsCollection",
-	    "--connection-draining-timeout");
+	p = vocab_prop_by_arg(
+	    "backendHttpSettingsCollection", "--connection-draining-timeout");
 	assert_string_equal(p->name, "connectionDraining.drainTimeoutInSec");
 	assert_int_equal(p->conv, VOCAB_CONV_DRAIN);
 	assert_null(vocab_prop_by_arg("probes", "--servers"));
@@ -136,18 +136,23 @@ test_vocab_prop_skus(void **state)
 {
 	(void)state;
 	assert_int_equal(vocab_prop("backendHttpSettingsCollection",
-	    "authenticationCertificates")->skus, VOCAB_SKU_V1);
+	                     "authenticationCertificates")
+	                     ->skus,
+	    VOCAB_SKU_V1);
 	assert_int_equal(vocab_prop("backendHttpSettingsCollection",
-	    "trustedRootCertificates")->skus, VOCAB_SKU_V2);
+	                     "trustedRootCertificates")
+	                     ->skus,
+	    VOCAB_SKU_V2);
 	assert_int_equal(vocab_prop("probes", "port")->skus, VOCAB_SKU_V2);
-	assert_int_equal(vocab_prop("requestRoutingRules", "priority")
-	    ->off_sku, VOCAB_OFF_WARN);
-	assert_int_equal(vocab_prop("requestRoutingRules", "priority")
-	    ->required, VOCAB_SKU_V2);
+	assert_int_equal(vocab_prop("requestRoutingRules", "priority")->off_sku,
+	    VOCAB_OFF_WARN);
+	assert_int_equal(
+	    vocab_prop("requestRoutingRules", "priority")->required,
+	    VOCAB_SKU_V2);
 	assert_string_equal(vocab_skus_name(VOCAB_SKU_BOTH), "v1,v2");
 	assert_string_equal(vocab_sku_tiers(VOCAB_SKU_V1), "Standard,WAF");
-	assert_string_equal(vocab_sku_tiers(VOCAB_SKU_V2),
-	    "Standard_v2,WAF_v2");
+	assert_string_equal(
+	    vocab_sku_tiers(VOCAB_SKU_V2), "Standard_v2,WAF_v2");
 }
 
 /* Every row is coherent: known collection, known reference target, enum
@@ -175,15 +180,16 @@ test_vocab_table_consistent(void **state)
 			assert_true(p->min <= p->max);
 		if (p->arg != NULL) {
 			assert_true(p->conv != VOCAB_CONV_NONE);
-			assert_ptr_equal(vocab_prop_by_arg(p->collection,
-			    p->arg), p);
+			assert_ptr_equal(
+			    vocab_prop_by_arg(p->collection, p->arg), p);
 		}
 		if (!(p->skus & VOCAB_SKU_V1) || !(p->skus & VOCAB_SKU_V2))
-			assert_true(p->feature != NULL ||
-			    p->off_sku == VOCAB_OFF_WARN);
+			assert_true(
+			    p->feature != NULL || p->off_sku == VOCAB_OFF_WARN);
 		if (p->def != NULL) {
 			assert_non_null(d = vocab_default_json(p, 0));
-			assert_int_equal(vocab_check(p, d, err, sizeof(err)), 0);
+			assert_int_equal(
+			    vocab_check(p, d, err, sizeof(err)), 0);
 			json_decref(d);
 		}
 	}
@@ -227,31 +233,33 @@ test_vocab_check_range(void **state)
 	(void)state;
 	assert_int_equal(vocab_check(p, v, err, sizeof(err)), -2);
 	assert_string_equal(err, "must be between 1 and 65535, not 0");
-	assert_string_equal(p->code, "ApplicationGatewayPortNotValidForProtocol");
+	assert_string_equal(
+	    p->code, "ApplicationGatewayPortNotValidForProtocol");
 	json_decref(v);
 }
 
 static void
 test_vocab_check_enum(void **state)
 {
-	const struct vocab_prop *p = vocab_prop("requestRoutingRules",
-	    "ruleType");
+	const struct vocab_prop *p =
+	    vocab_prop("requestRoutingRules", "ruleType");
 	json_t *v = json_string("basic");
 	char err[256];
 
 	(void)state;
 	assert_int_equal(vocab_check(p, v, err, sizeof(err)), -2);
-	assert_string_equal(err,
-	    "must be one of Basic, PathBasedRouting, not \"basic\"");
+	assert_string_equal(
+	    err, "must be one of Basic, PathBasedRouting, not \"basic\"");
 	json_decref(v);
 }
 
 static void
 test_vocab_check_ref(void **state)
 {
-	const struct vocab_prop *p = vocab_prop("requestRoutingRules",
-	    "httpListener");
-	json_t *ok1 = json_string("l1"), *ok2 = json_pack("{s:s}", "id", "x/l1");
+	const struct vocab_prop *p =
+	    vocab_prop("requestRoutingRules", "httpListener");
+	json_t *ok1 = json_string("l1"),
+	       *ok2 = json_pack("{s:s}", "id", "x/l1");
 	json_t *bad = json_pack("{s:i}", "id", 1);
 	char err[256];
 
@@ -289,8 +297,8 @@ test_vocab_value_from_text(void **state)
 	v = vocab_value_from_text(p, "enabled", err, sizeof(err));
 	assert_string_equal(json_string_value(v), "Enabled");
 	json_decref(v);
-	p = vocab_prop("backendHttpSettingsCollection",
-	    "pickHostNameFromBackendAddress");
+	p = vocab_prop(
+	    "backendHttpSettingsCollection", "pickHostNameFromBackendAddress");
 	v = vocab_value_from_text(p, "True", err, sizeof(err));
 	assert_true(json_is_true(v));
 	json_decref(v);
@@ -310,13 +318,13 @@ test_vocab_value_from_text_errors(void **state)
 	p = vocab_prop("backendHttpSettingsCollection", "requestTimeout");
 	assert_null(vocab_value_from_text(p, "0", err, sizeof(err)));
 	assert_string_equal(err, "--timeout: must be between 1 and 86400, "
-	    "not 0");
+	                         "not 0");
 	assert_null(vocab_value_from_text(p, "2x", err, sizeof(err)));
 	assert_string_equal(err, "--timeout: \"2x\" is not an integer");
 	p = vocab_prop("backendHttpSettingsCollection", "protocol");
 	assert_null(vocab_value_from_text(p, "ftp", err, sizeof(err)));
 	assert_string_equal(err, "--protocol: must be one of Http, Https, "
-	    "not \"ftp\"");
+	                         "not \"ftp\"");
 }
 
 static void
@@ -337,24 +345,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vocab_collection_by_name),
-		cmocka_unit_test(test_vocab_collection_by_group),
-		cmocka_unit_test(test_vocab_collection_by_singular),
-		cmocka_unit_test(test_vocab_collection_iteration),
-		cmocka_unit_test(test_vocab_prop_lookup),
-		cmocka_unit_test(test_vocab_prop_dotted),
-		cmocka_unit_test(test_vocab_prop_by_arg),
-		cmocka_unit_test(test_vocab_prop_skus),
-		cmocka_unit_test(test_vocab_table_consistent),
-		cmocka_unit_test(test_vocab_prop_next_one_collection),
-		cmocka_unit_test(test_vocab_check_type),
-		cmocka_unit_test(test_vocab_check_range),
-		cmocka_unit_test(test_vocab_check_enum),
-		cmocka_unit_test(test_vocab_check_ref),
-		cmocka_unit_test(test_vocab_check_list_count),
-		cmocka_unit_test(test_vocab_value_from_text),
-		cmocka_unit_test(test_vocab_value_from_text_errors),
-		cmocka_unit_test(test_vocab_default_az_differs),
+	    cmocka_unit_test(test_vocab_collection_by_name),
+	    cmocka_unit_test(test_vocab_collection_by_group),
+	    cmocka_unit_test(test_vocab_collection_by_singular),
+	    cmocka_unit_test(test_vocab_collection_iteration),
+	    cmocka_unit_test(test_vocab_prop_lookup),
+	    cmocka_unit_test(test_vocab_prop_dotted),
+	    cmocka_unit_test(test_vocab_prop_by_arg),
+	    cmocka_unit_test(test_vocab_prop_skus),
+	    cmocka_unit_test(test_vocab_table_consistent),
+	    cmocka_unit_test(test_vocab_prop_next_one_collection),
+	    cmocka_unit_test(test_vocab_check_type),
+	    cmocka_unit_test(test_vocab_check_range),
+	    cmocka_unit_test(test_vocab_check_enum),
+	    cmocka_unit_test(test_vocab_check_ref),
+	    cmocka_unit_test(test_vocab_check_list_count),
+	    cmocka_unit_test(test_vocab_value_from_text),
+	    cmocka_unit_test(test_vocab_value_from_text_errors),
+	    cmocka_unit_test(test_vocab_default_az_differs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
