@@ -446,9 +446,11 @@ conn_build(struct conn *c, struct evbuffer *head, struct evbuffer *body)
 	n = evbuffer_get_length(payload);
 	if (http_write_status_line(head, status, http_reason(status),
 		m->minor) != 0 ||
-	    http_write_header(head, "Server", "agw-sim") != 0 ||
+	    (!beh->has_server &&
+		http_write_header(head, "Server", "agw-sim") != 0) ||
 	    http_write_header(head, "X-Backend", c->b->conf->name) != 0 ||
-	    http_write_header(head, "Content-Type", ctype) != 0)
+	    (!beh->has_content_type &&
+		http_write_header(head, "Content-Type", ctype) != 0))
 		goto fail;
 	for (i = 0; i < beh->nheaders; i++)
 		if (http_write_header(head, beh->headers[i].name,

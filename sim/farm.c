@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/err.h>
 
@@ -198,6 +199,17 @@ farm_behaviour_headers(json_t *h, struct farm_behaviour *b, const char *where,
 			farm_seterr(err, errlen,
 			    "%s.headers.%s: line breaks are not allowed",
 			    where, key);
+			return -1;
+		}
+		if (strcasecmp(key, "Server") == 0)
+			b->has_server = 1;
+		if (strcasecmp(key, "Content-Type") == 0)
+			b->has_content_type = 1;
+		if (strcasecmp(key, "Content-Length") == 0 ||
+		    strcasecmp(key, "Transfer-Encoding") == 0) {
+			farm_seterr(err, errlen,
+			    "%s.headers.%s: framing is the sim's (use "
+			    "body_bytes, chunked, truncate_body)", where, key);
 			return -1;
 		}
 		b->headers[b->nheaders].name = strdup(key);

@@ -38,6 +38,8 @@ struct farm_behaviour {
 	int status;
 	struct farm_header *headers;
 	size_t nheaders;
+	int has_server;	      /* headers set Server: no default one */
+	int has_content_type; /* headers set Content-Type */
 	char *body;	      /* NULL: the default text naming the backend */
 	long long body_bytes; /* -1: not set */
 	int chunked;

@@ -605,3 +605,29 @@ def test_sim_many_backends_start_quickly(tmp_path):
     finally:
         p.stop()
     assert elapsed < 5.0
+
+
+def test_sim_behaviour_server_header_replaces_the_default(farm):
+    behave(farm, "h1", {"headers": {"Server": "Microsoft-IIS/10.0"}})
+    r, _ = get(farm, "h1")
+    assert r.getheader("Server") == "Microsoft-IIS/10.0"
+    assert len([v for k, v in r.getheaders() if k == "Server"]) == 1
+
+
+def test_sim_behaviour_framing_headers_are_refused(farm):
+    st, doc = control(farm, "PUT", "/backends/h1/behaviour",
+                      {"headers": {"Content-Length": "3"}})
+    assert st == 400 and "Content-Length" in doc["error"]
+
+
+@pytest.mark.parametrize("name", ["basic-http.json", "faults.json"])
+def test_sim_fixture_farms_start_and_stop(tmp_path, name):
+    src = Path(__file__).resolve().parents[2] / "fixtures" / "farms" / name
+    p = Proc([binary("agw-sim"), "--farm", str(src)], tmp_path, "fx")
+    p.start()
+    try:
+        doc = p.ready_json()
+        assert len(doc["backends"]) == len(
+            json.loads(src.read_text())["backends"])
+    finally:
+        p.stop()
