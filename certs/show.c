@@ -194,7 +194,7 @@ show_span(int64_t secs, char *buf, size_t len)
 }
 
 static json_t *
-show_cert(X509 *cert, size_t idx, int64_t now)
+show_cert(X509 *cert, int64_t now)
 {
 	json_t *o = certinfo_json(cert);
 	int64_t nb, na;
@@ -220,8 +220,8 @@ show_cert(X509 *cert, size_t idx, int64_t now)
 		snprintf(text, sizeof(text), "valid (expires in %s)", span);
 	}
 	if (certinfo_is_ca(cert))
-		kind = certinfo_self_signed(cert) ? (idx == 0 ?
-		    "self-signed CA" : "root CA") : "intermediate CA";
+		kind = certinfo_self_signed(cert) ? "root CA" :
+		    "intermediate CA";
 	else
 		kind = certinfo_self_signed(cert) ? "self-signed leaf" :
 		    "leaf";
@@ -286,8 +286,7 @@ show_summary(const char *path, const char *format, STACK_OF(X509) *certs,
 	json_object_set_new(o, "file", json_string(path));
 	json_object_set_new(o, "format", json_string(format));
 	for (i = 0; i < sk_X509_num(certs); i++) {
-		if ((c = show_cert(sk_X509_value(certs, i), (size_t)i,
-		    now)) == NULL)
+		if ((c = show_cert(sk_X509_value(certs, i), now)) == NULL)
 			goto fail;
 		json_array_append_new(a, c);
 	}
