@@ -174,8 +174,9 @@ pages_write(struct evbuffer *out, enum config_sku sku, int status,
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	snprintf(num, sizeof(num), "%zu", blen);
-	if (http_write_status_line(out, status, http_reason(status),
-		o->minor) != 0 ||
+	/* Always HTTP/1.1 on the status line, as nginx and IIS answer. */
+	if (http_write_status_line(out, status, http_reason(status), 1) !=
+		0 ||
 	    http_write_header(out, "Server", pages_server(sku)) != 0 ||
 	    http_write_header(out, "Date", date) != 0 ||
 	    http_write_header(out, "Content-Type", "text/html") != 0 ||

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,12 +34,17 @@
 #define PROXY_READ_MAX (128 * 1024)
 /* A closing connection gets this long to flush its last response. */
 #define PROXY_LINGER_S 10
+/* ... and then this long to send what it was still sending (lingering
+ * close: closing with unread input would reset the connection and lose
+ * the response, e.g. a 400 for an oversized head). */
+#define PROXY_DRAIN_S 2
 
 enum proxy_state {
 	PROXY_HEAD,	/* waiting for (the rest of) a request head */
 	PROXY_UPSTREAM, /* connecting to the member */
 	PROXY_FORWARD,	/* request and response streaming */
-	PROXY_CLOSING	/* flushing the last bytes, then close */
+	PROXY_CLOSING,	/* flushing the last bytes, then close */
+	PROXY_LINGER	/* response sent, write side shut: drain the input */
 };
 
 enum proxy_timer {
@@ -149,7 +155,7 @@ proxy_timer_cb(evutil_socket_t fd, short what, void *arg)
 		proxy_close(c, "client body timeout");
 		break;
 	default:
-		proxy_close(c, "linger timeout");
+		proxy_close(c, "done (linger timeout)");
 		break;
 	}
 }
@@ -196,6 +202,26 @@ proxy_close(struct proxy_conn *c, const char *why)
 	worker_conn_gone(w);
 }
 
+/* The last response is out: close now, or (plain TCP with input pending
+ * or arriving) shut the write side and drain what the client still sends
+ * for a moment, so the response is not lost to a reset. */
+static void
+proxy_linger(struct proxy_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	if (c->tls || c->w->stopping) {
+		proxy_close(c, "done");
+		return;
+	}
+	evbuffer_drain(in, evbuffer_get_length(in));
+	c->state = PROXY_LINGER;
+	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_enable(c->bev, EV_READ);
+	proxy_timer_set(c, PROXY_TIMER_LINGER, PROXY_DRAIN_S);
+}
+
 /* Close once the output has been flushed. */
 static void
 proxy_close_after_write(struct proxy_conn *c)
@@ -203,7 +229,7 @@ proxy_close_after_write(struct proxy_conn *c)
 	c->state = PROXY_CLOSING;
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
-		proxy_close(c, "done");
+		proxy_linger(c);
 		return;
 	}
 	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -314,6 +340,10 @@ proxy_client_readcb(struct bufferevent *bev, void *arg)
 	case PROXY_HEAD:
 		proxy_read_head(c);
 		break;
+	case PROXY_LINGER:
+		evbuffer_drain(bufferevent_get_input(bev),
+		    evbuffer_get_length(bufferevent_get_input(bev)));
+		break;
 	case PROXY_FORWARD:
 		if (!c->req_done)
 			proxy_pump_request(c);
@@ -331,7 +361,7 @@ proxy_client_writecb(struct bufferevent *bev, void *arg)
 
 	if (c->state == PROXY_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			proxy_close(c, "done");
+			proxy_linger(c);
 		return;
 	}
 	/* The client drained below LOW: resume reading the upstream. */
@@ -358,6 +388,10 @@ proxy_client_eventcb(struct bufferevent *bev, short what, void *arg)
 		if (c->hs_rt != NULL)
 			worker_runtime_unref(c->hs_rt);
 		c->hs_rt = NULL;
+		return;
+	}
+	if (c->state == PROXY_LINGER) {
+		proxy_close(c, "done");
 		return;
 	}
 	if ((what & BEV_EVENT_EOF) && c->state != PROXY_HEAD &&

@@ -275,3 +275,199 @@ class Gateway(Proc):
                 return r.status, r.read().decode()
         except urllib.error.HTTPError as e:
             return e.code, e.read().decode()
+
+
+class Backend:
+    """A small scriptable HTTP/1.1 backend on 127.0.1.x, port 0, in a
+    thread (keep-alive, counts connections, records requests). Paths:
+    /status/N, /reset (RST, no answer), /malformed, /sleep/SECONDS,
+    /chunked, /big/BYTES, anything else echoes the request as JSON
+    {"server", "method", "path", "headers": [[k, v]], "body_len", "conn"}.
+    With tls=(certfile, keyfile) it serves Https."""
+
+    def __init__(self, host="127.0.1.1", name=None, tls=None, port=0):
+        import socket
+        import ssl
+        import threading
+        self.name = name or host
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            self.sock.bind((host, port))
+        except OSError:
+            self.sock.close()
+            raise
+        self.sock.listen(128)
+        self.host, self.port = self.sock.getsockname()
+        self.ctx = None
+        if tls:
+            self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.ctx.load_cert_chain(*tls)
+        self.connections = 0
+        self.requests = []
+        self.lock = threading.Lock()
+        self.closed = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self):
+        self.closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _accept(self):
+        import threading
+        while not self.closed:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                conn_id = self.connections
+            threading.Thread(target=self._serve, args=(c, conn_id),
+                             daemon=True).start()
+
+    @staticmethod
+    def _read_until(c, buf, sep):
+        while sep not in buf:
+            d = c.recv(65536)
+            if not d:
+                return None, buf
+            buf += d
+        i = buf.index(sep) + len(sep)
+        return buf[:i], buf[i:]
+
+    def _body(self, c, buf, headers):
+        te = headers.get("transfer-encoding", "")
+        if "chunked" in te.lower():
+            total = 0
+            while True:
+                line, buf = self._read_until(c, buf, b"\r\n")
+                size = int(line.split(b";")[0], 16)
+                if size == 0:
+                    _, buf = self._read_until(c, buf, b"\r\n")
+                    return total, buf
+                while len(buf) < size + 2:
+                    buf += c.recv(65536)
+                total += size
+                buf = buf[size + 2:]
+        n = int(headers.get("content-length", "0"))
+        got = min(n, len(buf))
+        buf = buf[got:]
+        while got < n:
+            d = c.recv(min(65536, n - got))
+            if not d:
+                break
+            got += len(d)
+        return got, buf
+
+    def _serve(self, c, conn_id):
+        import socket
+        import struct
+        try:
+            if self.ctx:
+                c = self.ctx.wrap_socket(c, server_side=True)
+            buf = b""
+            while True:
+                head, buf = self._read_until(c, buf, b"\r\n\r\n")
+                if head is None:
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                hl = [l.split(":", 1) for l in lines[1:] if l]
+                hl = [[k, v.strip()] for k, v in hl]
+                headers = {k.lower(): v for k, v in hl}
+                n, buf = self._body(c, buf, headers)
+                rec = {"server": self.name, "method": method, "path": path,
+                       "headers": hl, "body_len": n, "conn": conn_id}
+                with self.lock:
+                    self.requests.append(rec)
+                if path == "/reset":
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+                    c.close()
+                    return
+                if path == "/malformed":
+                    c.sendall(b"HTTP/1.1 abc\r\nthis is not http\r\n\r\n")
+                    c.close()
+                    return
+                if path.startswith("/sleep/"):
+                    time.sleep(float(path.split("/")[2]))
+                if path.startswith("/status/"):
+                    code = int(path.split("/")[2])
+                    body = f"backend says {code}\n".encode()
+                    c.sendall(f"HTTP/1.1 {code} Backend Error\r\n"
+                              f"Server: pyback\r\nContent-Length: "
+                              f"{len(body)}\r\n\r\n".encode() + body)
+                    continue
+                if path == "/chunked":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nServer: pyback\r\n"
+                              b"Transfer-Encoding: chunked\r\n\r\n"
+                              b"5;ext=1\r\nhello\r\n6\r\n world\r\n"
+                              b"0\r\nX-Trailer: yes\r\n\r\n")
+                    continue
+                if path.startswith("/big/"):
+                    size = int(path.split("/")[2])
+                    c.sendall(f"HTTP/1.1 200 OK\r\nServer: pyback\r\n"
+                              f"Content-Length: {size}\r\n\r\n".encode())
+                    chunk = b"x" * 65536
+                    left = size
+                    while left > 0:
+                        c.sendall(chunk[:min(left, 65536)])
+                        left -= 65536
+                    continue
+                body = json.dumps(rec).encode()
+                extra = "" if method != "HEAD" else ""
+                c.sendall(f"HTTP/1.1 200 OK\r\nServer: pyback\r\n"
+                          f"Content-Type: application/json\r\n{extra}"
+                          f"Content-Length: {len(body)}\r\n\r\n".encode()
+                          + (body if method != "HEAD" else b""))
+        except (OSError, ValueError):
+            return
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
+
+
+def http_raw(port, data, host="127.0.0.1", timeout=10.0, read_all=True):
+    """Send raw bytes to host:port and return everything read until the
+    peer closes (or the timeout)."""
+    import socket
+    s = socket.create_connection((host, port), timeout=timeout)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                d = s.recv(65536)
+            except socket.timeout:
+                break
+            if not d:
+                break
+            out += d
+            if not read_all:
+                break
+        return out
+    finally:
+        s.close()
+
+
+def backend_group(n, tls=None, first=1):
+    """n Backends on 127.0.1.<first>.. sharing one port (a pool's members
+    differ by address, as in a real pool). Retries when another test holds
+    the port on one of the addresses."""
+    for _ in range(50):
+        made = []
+        try:
+            for i in range(n):
+                made.append(Backend(f"127.0.1.{first + i}", tls=tls,
+                                    port=made[0].port if made else 0))
+            return made
+        except OSError:
+            for b in made:
+                b.close()
+    raise AssertionError("no common free port for the backends")
