@@ -219,22 +219,34 @@ conn_close(struct conn *c, const char *why, int rst)
 	free(c);
 }
 
-/* The response went out in full: close, or read the next request. */
-static void
-conn_done(struct conn *c)
+/* The response is queued in full: close once flushed, or get ready for the
+ * next request. Returns 0 when ready, 1 when closing, -1 when c is freed. */
+static int
+conn_next(struct conn *c)
 {
 	if (c->then_close) {
 		c->state = CONN_CLOSING;
 		bufferevent_disable(c->bev, EV_READ);
-		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 			conn_close(c, "response sent", 0);
-		return;
+			return -1;
+		}
+		return 1;
 	}
 	http_parser_reset(&c->parser);
 	c->state = CONN_HEAD;
 	if (!(bufferevent_get_enabled(c->bev) & EV_READ))
 		bufferevent_enable(c->bev, EV_READ);
-	if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+	return 0;
+}
+
+/* As conn_next, then serve requests already read (from timers only: the
+ * read path loops in conn_process instead of recursing). */
+static void
+conn_done(struct conn *c)
+{
+	if (conn_next(c) == 0 &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
 		conn_process(c);
 }
 
@@ -521,8 +533,9 @@ conn_record(struct conn *c)
 	c->b->last_request = conn_echo_json(c);
 }
 
-/* A complete request is in: answer as the behaviour says. */
-static void
+/* A complete request is in: answer as the behaviour says. Returns 0 when
+ * the next request can be read at once, else 1 (c may be freed). */
+static int
 conn_request(struct conn *c)
 {
 	const struct farm_behaviour *beh = &c->b->beh;
@@ -532,7 +545,7 @@ conn_request(struct conn *c)
 	conn_record(c);
 	if (beh->reset) {
 		conn_close(c, "reset (behaviour)", 1);
-		return;
+		return 1;
 	}
 	c->then_close = !c->parser.msg.keep_alive || beh->close_after_headers ||
 	    beh->truncate_body;
@@ -550,7 +563,7 @@ conn_request(struct conn *c)
 		    0) {
 			evbuffer_drain(o, evbuffer_get_length(o));
 			conn_close(c, "out of memory", 0);
-			return;
+			return 1;
 		}
 		if (o != out) {
 			while (evbuffer_get_length(o) > 0 &&
@@ -559,15 +572,14 @@ conn_request(struct conn *c)
 			if (evbuffer_get_length(o) > 0)
 				evbuffer_add_buffer(out, o);
 		}
-		conn_done(c);
-		return;
+		return conn_next(c) == 0 ? 0 : 1;
 	}
 	if ((c->head == NULL && (c->head = evbuffer_new()) == NULL) ||
 	    (c->pending == NULL && (c->pending = evbuffer_new()) == NULL) ||
 	    conn_build(c, c->head,
 		beh->close_after_headers ? NULL : c->pending) != 0) {
 		conn_close(c, "out of memory", 0);
-		return;
+		return 1;
 	}
 	if (beh->truncate_body) {
 		n = evbuffer_get_length(c->pending);
@@ -581,14 +593,17 @@ conn_request(struct conn *c)
 	if (beh->delay_ms > 0) {
 		if (conn_timer(c, conn_delay_cb, beh->delay_ms) != 0)
 			conn_close(c, "cannot arm a timer", 0);
-		return;
+		return 1;
 	}
 	if (c->slow_bytes > 0 &&
 	    conn_timer_prepare(c, conn_slow_tick) != 0) {
 		conn_close(c, "cannot arm a timer", 0);
-		return;
+		return 1;
 	}
+	/* Through conn_done, which serves a pipelined request at once: the
+	 * depth is bounded because a slow or truncated response stops it. */
 	conn_send_pending(c);
+	return 1;
 }
 
 static void
@@ -636,10 +651,10 @@ conn_process(struct conn *c)
 			return;
 		}
 		c->state = CONN_RESPOND;
-		/* conn_request may free c, or come back here through
-		 * conn_done: either way this call is over. */
-		conn_request(c);
-		return;
+		/* 0: the next request may already be in; else c is busy
+		 * (a timer goes on) or freed. */
+		if (conn_request(c) != 0)
+			return;
 	}
 }
 

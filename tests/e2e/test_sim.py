@@ -631,3 +631,13 @@ def test_sim_fixture_farms_start_and_stop(tmp_path, name):
             json.loads(src.read_text())["backends"])
     finally:
         p.stop()
+
+
+def test_sim_pipelined_requests_are_answered_in_order(farm):
+    reqs = b"".join(b"GET /echo?n=%d HTTP/1.1\r\nHost: x\r\n\r\n" % i
+                    for i in range(50))
+    out = raw(farm, "h1", reqs + b"GET /last HTTP/1.1\r\nHost: x\r\n"
+              b"Connection: close\r\n\r\n")
+    assert out.count(b"HTTP/1.1 200 OK") == 51
+    for i in (0, 25, 49):
+        assert b'"query":"n=%d"' % i in out
