@@ -528,6 +528,19 @@ cli_ref_default(const struct cli_cmd *c, const json_t *e,
 	return cli_ref(c, p->ref, only);
 }
 
+/* Does a rule of e's type need that reference (Basic: pool and settings;
+ * PathBasedRouting: the map)? */
+static int
+cli_rule_needs(const json_t *e, const char *prop)
+{
+	const char *type = json_string_value(json_object_get(e, "ruleType"));
+	int basic = type == NULL || strcmp(type, "Basic") == 0;
+
+	if (strcmp(prop, "urlPathMap") == 0)
+		return !basic;
+	return basic || strcmp(prop, "httpListener") == 0;
+}
+
 /*
  * Fill entry e of collection coll from the arguments: given ones always,
  * and on create the az defaults and the only-one references; required ones
@@ -558,6 +571,7 @@ cli_fill(struct cli_cmd *c, json_t *e, const char *coll, int create,
 	while ((p = vocab_prop_next(coll, p)) != NULL) {
 		if (cli_get_dotted(e, p->name) != NULL ||
 		    p->type == VOCAB_OBJECT || p->type == VOCAB_OBJECT_LIST ||
+		    p->conv == VOCAB_CONV_DRAIN ||
 		    !(p->skus & c->sku))
 			continue;
 		if (p->type == VOCAB_REF)
@@ -572,7 +586,10 @@ cli_fill(struct cli_cmd *c, json_t *e, const char *coll, int create,
 				fprintf(stderr, "ERROR: out of memory\n");
 				return CLI_EXIT_SERVICE;
 			}
-		} else if ((p->required & c->sku) && p->arg != NULL)
+		} else if (p->arg != NULL && ((p->required & c->sku) ||
+		    (p->type == VOCAB_REF && strcmp(coll,
+			"requestRoutingRules") == 0 &&
+			cli_rule_needs(e, p->name))))
 			cli_need(c, p->arg);
 	}
 	return CLI_EXIT_OK;
@@ -790,7 +807,7 @@ cli_gw_create_doc(struct cli_cmd *c)
 		    o->vals[i]));
 	t = cli_args_value(c->a, "--location", &bad);
 	doc = json_pack("{s:s, s:s, s:s, s:{s:o, s:s, s:o}, s:[{s:s, s:s}],"
-			" s:[{s:s, s:O}], s:[{s:s, s:o}],"
+			" s:[{s:s, s:o}], s:[{s:s, s:o}],"
 			" s:[{s:s, s:O, s:o, s:o, s:i, s:b}],"
 			" s:[{s:s, s:o, s:o, s:s}]}",
 	    "name", c->gw, "location", t != NULL ? t : "local",

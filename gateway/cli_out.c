@@ -510,7 +510,10 @@ cli_out_table(FILE *f, const json_t *v)
 			continue;
 		}
 		json_object_foreach((json_t *)(uintptr_t)row, k, e) {
-			if (json_is_object(e) || json_is_array(e))
+			/* as az's tables, leave out what fills a screen */
+			if (json_is_object(e) || json_is_array(e) ||
+			    strcmp(k, "id") == 0 || strcmp(k, "etag") == 0 ||
+			    strcmp(k, "type") == 0)
 				continue;
 			for (j = 0; j < ncols && strcmp(cols[j], k) != 0; j++)
 				;

@@ -309,16 +309,16 @@ cli_run_start(const char *rg, const char *gw, const struct cli_args *a,
 		goto done;
 	}
 print:
-	shown = query != NULL ? cli_out_query(rj, query, err, sizeof(err))
-			      : json_incref(rj);
+	/* what start prints is the listeners, as the ready file maps them */
+	shown = query != NULL ? cli_out_query(json_object_get(rj, "listeners"),
+				    query, err, sizeof(err))
+			      : json_incref(json_object_get(rj, "listeners"));
 	if (shown == NULL) {
 		fprintf(stderr, "ERROR: %s\n", err);
 		rc = CLI_EXIT_USAGE;
 		goto done;
 	}
-	if (fmt != CLI_OUT_NONE && (out = cli_out_render(json_is_object(shown)
-		     && query == NULL ? json_object_get(shown, "listeners")
-				      : shown, fmt)) != NULL) {
+	if (fmt != CLI_OUT_NONE && (out = cli_out_render(shown, fmt)) != NULL) {
 		fputs(out, stdout);
 		free(out);
 	}
@@ -373,6 +373,10 @@ cli_run_print_refusal(const json_t *resp, const char *raw)
 	const json_t *errs = json_object_get(resp, "errors"), *e;
 	size_t i;
 
+	if (errs == NULL)
+		errs = json_object_get(json_object_get(resp, "last_reload"),
+		    "errors");
+
 	if (!json_is_array(errs) || json_array_size(errs) == 0) {
 		const json_t *m = json_object_get(resp, "error");
 
@@ -403,7 +407,7 @@ cli_run_reload(const char *rg, const char *gw)
 {
 	const char *admin;
 	char err[512], *body = NULL, *sbody = NULL;
-	json_t *info, *resp = NULL, *st = NULL, *gen;
+	json_t *info, *resp = NULL, *st = NULL, *gen, *last;
 	int status, rc = -1;
 
 	if ((info = cli_run_info(rg, gw)) == NULL)
@@ -421,7 +425,10 @@ cli_run_reload(const char *rg, const char *gw)
 		goto done;
 	}
 	resp = json_loads(body, 0, NULL);
-	if (status / 100 != 2 || !json_is_true(json_object_get(resp, "ok"))) {
+	/* the answer is GET /status's, with last_reload {ok, errors} */
+	last = json_object_get(resp, "last_reload");
+	if (status / 100 != 2 || !(json_is_true(json_object_get(resp, "ok")) ||
+	    json_is_true(json_object_get(last, "ok")))) {
 		fprintf(stderr, "ERROR: the change was saved, but the running "
 		    "gateway refused it (HTTP %d):\n", status);
 		cli_run_print_refusal(resp, body);

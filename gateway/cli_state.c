@@ -107,20 +107,44 @@ cli_state_error(const char *code, const char *message, const char *target)
 		fprintf(stderr, "Target: %s\n", target);
 }
 
-/* Set name, id, etag, type, provisioningState first in an entry. */
+/* Put name, id, etag, type, provisioningState first in an object, as az
+ * prints them; the other members keep their order. */
+static int
+cli_state_front(json_t *e, const char *id, const char *etag,
+    const char *type)
+{
+	static const char *const front[] = { "name", "id", "etag", "type",
+		"provisioningState" };
+	json_t *rest, *name;
+	size_t i;
+	int rc = -1;
+
+	if ((rest = json_copy(e)) == NULL)
+		return -1;
+	name = json_incref(json_object_get(e, "name"));
+	for (i = 0; i < sizeof(front) / sizeof(front[0]); i++)
+		json_object_del(rest, front[i]);
+	json_object_clear(e);
+	if (json_object_set_new(e, "name", name) == 0 &&
+	    json_object_set_new(e, "id", json_string(id)) == 0 &&
+	    json_object_set_new(e, "etag", json_string(etag)) == 0 &&
+	    json_object_set_new(e, "type", json_string(type)) == 0 &&
+	    json_object_set_new(e, "provisioningState",
+		json_string("Succeeded")) == 0 &&
+	    json_object_update(e, rest) == 0)
+		rc = 0;
+	json_decref(rest);
+	return rc;
+}
+
+/* Stamp one entry of a collection. */
 static int
 cli_state_stamp_one(json_t *e, const char *id, const char *etag,
     const char *type)
 {
 	if (!json_is_object(e) || !json_is_string(json_object_get(e, "name")))
 		return 0; /* the validator names the entry */
-	if (json_object_set_new(e, "id", json_string(id)) != 0 ||
-	    json_object_set_new(e, "etag", json_string(etag)) != 0 ||
-	    json_object_set_new(e, "type", json_string(type)) != 0 ||
-	    json_object_set_new(e, "provisioningState",
-		json_string("Succeeded")) != 0)
-		return -1;
-	return 0;
+	return cli_state_front(e, id, etag, type);
 }
 
 static int
@@ -134,12 +158,8 @@ cli_state_stamp(json_t *doc, const char *rg, const char *gw,
 
 	cli_state_id(id, sizeof(id), rg, gw, NULL, NULL);
 	if (json_object_set_new(doc, "name", json_string(gw)) != 0 ||
-	    json_object_set_new(doc, "id", json_string(id)) != 0 ||
-	    json_object_set_new(doc, "type", json_string(GW_TYPE)) != 0 ||
-	    json_object_set_new(doc, "resourceGroup", json_string(rg)) != 0 ||
-	    json_object_set_new(doc, "etag", json_string(etag)) != 0 ||
-	    json_object_set_new(doc, "provisioningState",
-		json_string("Succeeded")) != 0)
+	    cli_state_front(doc, id, etag, GW_TYPE) != 0 ||
+	    json_object_set_new(doc, "resourceGroup", json_string(rg)) != 0)
 		return -1;
 	for (k = 0; k < vocab_collection_count(); k++) {
 		c = vocab_collection_at(k);
