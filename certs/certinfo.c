@@ -30,8 +30,8 @@ certinfo_name(const X509_NAME *name, char *buf, size_t len)
 		if (ASN1_STRING_to_UTF8(&utf8, d) < 0)
 			continue;
 		used += (size_t)snprintf(buf + used, len - used, "%s%s=%s",
-		    used ? ", " : "",
-		    nid != NID_undef ? OBJ_nid2sn(nid) : "?", utf8);
+		    used ? ", " : "", nid != NID_undef ? OBJ_nid2sn(nid) : "?",
+		    utf8);
 		OPENSSL_free(utf8);
 	}
 	return buf;
@@ -49,7 +49,7 @@ certinfo_key_type(X509 *cert, char *buf, size_t len)
 	else if (EVP_PKEY_is_a(k, "RSA"))
 		snprintf(buf, len, "rsa%d", EVP_PKEY_get_bits(k));
 	else if (EVP_PKEY_is_a(k, "EC") &&
-	    EVP_PKEY_get_group_name(k, group, sizeof(group), &glen)) {
+	         EVP_PKEY_get_group_name(k, group, sizeof(group), &glen)) {
 		if (strcmp(group, "prime256v1") == 0)
 			snprintf(buf, len, "ec-p256");
 		else if (strcmp(group, "secp384r1") == 0)
@@ -86,7 +86,7 @@ int
 certinfo_is_ca(X509 *cert)
 {
 	return X509_check_ca(cert) != 0 &&
-	    (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
+	       (X509_get_extension_flags(cert) & EXFLAG_CA) != 0;
 }
 
 static json_t *
@@ -108,14 +108,17 @@ certinfo_sans(X509 *cert)
 		if (g->type == GEN_DNS || g->type == GEN_EMAIL ||
 		    g->type == GEN_URI) {
 			snprintf(buf, sizeof(buf), "%s:%.*s",
-			    g->type == GEN_DNS ? "DNS" : g->type == GEN_EMAIL ?
-			    "email" : "URI", ASN1_STRING_length(g->d.ia5),
+			    g->type == GEN_DNS     ? "DNS"
+			    : g->type == GEN_EMAIL ? "email"
+			                           : "URI",
+			    ASN1_STRING_length(g->d.ia5),
 			    (const char *)ASN1_STRING_get0_data(g->d.ia5));
 		} else if (g->type == GEN_IPADD) {
 			d = ASN1_STRING_get0_data(g->d.ip);
 			len = ASN1_STRING_length(g->d.ip);
-			if ((len == 4 || len == 16) && inet_ntop(len == 4 ?
-			    AF_INET : AF_INET6, d, ip, sizeof(ip)) != NULL)
+			if ((len == 4 || len == 16) &&
+			    inet_ntop(len == 4 ? AF_INET : AF_INET6, d, ip,
+			        sizeof(ip)) != NULL)
 				snprintf(buf, sizeof(buf), "IP:%s", ip);
 		}
 		if (buf[0] != '\0')
@@ -131,8 +134,8 @@ certinfo_time_json(const ASN1_TIME *t)
 {
 	char buf[40];
 
-	return json_string(profile_format_time(certinfo_time(t), buf,
-	    sizeof(buf)));
+	return json_string(
+	    profile_format_time(certinfo_time(t), buf, sizeof(buf)));
 }
 
 json_t *
@@ -144,15 +147,17 @@ certinfo_json(X509 *cert)
 
 	if ((o = json_object()) == NULL)
 		return NULL;
-	json_object_set_new(o, "subject", json_string(certinfo_name(
-	    X509_get_subject_name(cert), buf, sizeof(buf))));
-	json_object_set_new(o, "issuer", json_string(certinfo_name(
-	    X509_get_issuer_name(cert), buf, sizeof(buf))));
+	json_object_set_new(o, "subject",
+	    json_string(
+	        certinfo_name(X509_get_subject_name(cert), buf, sizeof(buf))));
+	json_object_set_new(o, "issuer",
+	    json_string(
+	        certinfo_name(X509_get_issuer_name(cert), buf, sizeof(buf))));
 	json_object_set_new(o, "sans", certinfo_sans(cert));
-	json_object_set_new(o, "not_before",
-	    certinfo_time_json(X509_get0_notBefore(cert)));
-	json_object_set_new(o, "not_after",
-	    certinfo_time_json(X509_get0_notAfter(cert)));
+	json_object_set_new(
+	    o, "not_before", certinfo_time_json(X509_get0_notBefore(cert)));
+	json_object_set_new(
+	    o, "not_after", certinfo_time_json(X509_get0_notAfter(cert)));
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	if (bn != NULL)
 		hex = BN_bn2hex(bn);
@@ -165,10 +170,10 @@ certinfo_json(X509 *cert)
 		json_object_set_new(o, "sha256", json_string(buf));
 	if (tls_spki_sha256_hex(cert, buf, sizeof(buf)) == 0)
 		json_object_set_new(o, "spki_sha256", json_string(buf));
-	json_object_set_new(o, "key_type", json_string(certinfo_key_type(cert,
-	    buf, sizeof(buf))));
+	json_object_set_new(o, "key_type",
+	    json_string(certinfo_key_type(cert, buf, sizeof(buf))));
 	json_object_set_new(o, "ca", json_boolean(certinfo_is_ca(cert)));
-	json_object_set_new(o, "self_signed",
-	    json_boolean(certinfo_self_signed(cert)));
+	json_object_set_new(
+	    o, "self_signed", json_boolean(certinfo_self_signed(cert)));
 	return o;
 }

@@ -33,8 +33,8 @@ generate_manifest(const struct profile *p, const struct mint_item *items,
 	if (m == NULL || hosts == NULL || members == NULL || all == NULL)
 		goto fail;
 	json_object_set_new(m, "version", json_integer(1));
-	json_object_set_new(m, "now", json_string(profile_format_time(now,
-	    buf, sizeof(buf))));
+	json_object_set_new(
+	    m, "now", json_string(profile_format_time(now, buf, sizeof(buf))));
 	json_object_set_new(m, "key_type", json_string(key_type));
 	json_object_set_new(hosts, "domain", json_string(p->domain));
 	for (i = 0; i < p->nmembers; i++)
@@ -48,15 +48,17 @@ generate_manifest(const struct profile *p, const struct mint_item *items,
 		if ((o = certinfo_json(items[i].cert)) == NULL)
 			goto fail;
 		json_object_set_new(o, "variant", json_string(pi->name));
-		json_object_set_new(o, "role", json_string(
-		    profile_role_name(pi->role)));
+		json_object_set_new(
+		    o, "role", json_string(profile_role_name(pi->role)));
 		json_object_set_new(o, "use", json_string(pi->use));
-		json_object_set_new(o, "issuer_item", pi->issuer >= 0 ?
-		    json_string(p->items[pi->issuer].name) : json_null());
-		json_object_set_new(o, "key_type", json_string(
-		    items[i].key_type));
-		json_object_set_new(o, "key_from", pi->key_from >= 0 ?
-		    json_string(p->items[pi->key_from].name) : json_null());
+		json_object_set_new(o, "issuer_item",
+		    pi->issuer >= 0 ? json_string(p->items[pi->issuer].name)
+		                    : json_null());
+		json_object_set_new(
+		    o, "key_type", json_string(items[i].key_type));
+		json_object_set_new(o, "key_from",
+		    pi->key_from >= 0 ? json_string(p->items[pi->key_from].name)
+		                      : json_null());
 		snprintf(path, sizeof(path), "%s.pem", pi->name);
 		json_object_set_new(o, "cert", json_string(path));
 		snprintf(path, sizeof(path), "%s.key", pi->name);
@@ -66,10 +68,11 @@ generate_manifest(const struct profile *p, const struct mint_item *items,
 		snprintf(path, sizeof(path), "%s.cer", pi->name);
 		json_object_set_new(o, "cer", json_string(path));
 		snprintf(path, sizeof(path), "%s.pfx", pi->name);
-		json_object_set_new(o, "pfx", pi->pfx_password ?
-		    json_string(path) : json_null());
-		json_object_set_new(o, "pfx_password", pi->pfx_password ?
-		    json_string(pi->pfx_password) : json_null());
+		json_object_set_new(o, "pfx",
+		    pi->pfx_password ? json_string(path) : json_null());
+		json_object_set_new(o, "pfx_password",
+		    pi->pfx_password ? json_string(pi->pfx_password)
+		                     : json_null());
 		json_object_set_new(all, pi->name, o);
 	}
 	json_object_set_new(m, "items", all);
@@ -84,8 +87,8 @@ fail:
 
 /* Open dir/name for writing with mode; NULL with err set. */
 static FILE *
-generate_open(const char *dir, const char *name, mode_t mode, char *err,
-    size_t errlen)
+generate_open(
+    const char *dir, const char *name, mode_t mode, char *err, size_t errlen)
 {
 	char path[4096];
 	FILE *f;
@@ -184,8 +187,8 @@ generate_write_item(const struct profile *p, const struct mint_item *items,
 		if (it->pi->chain[i] != (int)idx &&
 		    !sk_X509_push(ca, items[it->pi->chain[i]].cert))
 			goto fail;
-	p12 = PKCS12_create(it->pi->pfx_password, name, it->key, it->cert,
-	    ca, 0, 0, 0, 0, 0);
+	p12 = PKCS12_create(
+	    it->pi->pfx_password, name, it->key, it->cert, ca, 0, 0, 0, 0, 0);
 	if (p12 == NULL)
 		goto fail;
 	if ((f = generate_open(dir, file, 0600, err, errlen)) == NULL)
@@ -197,13 +200,12 @@ generate_write_item(const struct profile *p, const struct mint_item *items,
 	sk_X509_free(ca);
 	(void)p;
 	return 0;
-fail:
-	{
-		char ossl[256];
+fail : {
+	char ossl[256];
 
-		snprintf(err, errlen, "%s/%s: cannot build the PFX (%s)", dir,
-		    file, tls_errors(ossl, sizeof(ossl)));
-	}
+	snprintf(err, errlen, "%s/%s: cannot build the PFX (%s)", dir, file,
+	    tls_errors(ossl, sizeof(ossl)));
+}
 fail_quiet:
 	PKCS12_free(p12);
 	sk_X509_free(ca);
@@ -211,8 +213,8 @@ fail_quiet:
 }
 
 static int
-generate_rm_one(const char *path, const struct stat *st, int flag,
-    struct FTW *ftw)
+generate_rm_one(
+    const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -247,8 +249,8 @@ generate_replaceable(const char *dir)
 }
 
 int
-generate_run(const struct profile *p, const char *out_dir,
-    const char *key_type, int64_t now, char *err, size_t errlen)
+generate_run(const struct profile *p, const char *out_dir, const char *key_type,
+    int64_t now, char *err, size_t errlen)
 {
 	struct mint_item *items = NULL;
 	char tmp[4096], old[4096], path[4096];
@@ -263,7 +265,8 @@ generate_run(const struct profile *p, const char *out_dir,
 		return -1;
 	}
 	if ((kind = generate_replaceable(out_dir)) == 0) {
-		snprintf(err, errlen, "%s: exists and is not an agw-certs "
+		snprintf(err, errlen,
+		    "%s: exists and is not an agw-certs "
 		    "output folder (no manifest.json): not replacing it",
 		    out_dir);
 		return -1;
@@ -273,8 +276,10 @@ generate_run(const struct profile *p, const char *out_dir,
 		return -1;
 	snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", out_dir);
 	if (mkdtemp(tmp) == NULL) {
-		snprintf(err, errlen, "%s: cannot create a temporary folder: "
-		    "%s", tmp, strerror(errno));
+		snprintf(err, errlen,
+		    "%s: cannot create a temporary folder: "
+		    "%s",
+		    tmp, strerror(errno));
 		tmp[0] = '\0';
 		goto fail;
 	}
@@ -288,15 +293,15 @@ generate_run(const struct profile *p, const char *out_dir,
 		if (f == NULL)
 			goto fail;
 		ok = PEM_write_X509(f, items[wk].cert);
-		if (generate_close(f, ok, tmp, "well-known-cas.pem", err,
-		    errlen) != 0)
+		if (generate_close(
+		        f, ok, tmp, "well-known-cas.pem", err, errlen) != 0)
 			goto fail;
 	}
-	m = generate_manifest(p, items, key_type ? key_type : p->key_type,
-	    now);
+	m = generate_manifest(p, items, key_type ? key_type : p->key_type, now);
 	snprintf(path, sizeof(path), "%s/manifest.json", tmp);
-	if (m == NULL || jsonio_write_atomic(path, m, JSON_INDENT(2) |
-	    JSON_SORT_KEYS, 0, err, errlen) != 0) {
+	if (m == NULL ||
+	    jsonio_write_atomic(path, m, JSON_INDENT(2) | JSON_SORT_KEYS, 0,
+	        err, errlen) != 0) {
 		if (m == NULL)
 			snprintf(err, errlen, "%s: out of memory", path);
 		goto fail;
@@ -304,8 +309,10 @@ generate_run(const struct profile *p, const char *out_dir,
 	if (kind == 2) {
 		snprintf(old, sizeof(old), "%s.old-XXXXXX", out_dir);
 		if (mkdtemp(old) == NULL || rename(out_dir, old) != 0) {
-			snprintf(err, errlen, "%s: cannot move the previous "
-			    "output aside: %s", out_dir, strerror(errno));
+			snprintf(err, errlen,
+			    "%s: cannot move the previous "
+			    "output aside: %s",
+			    out_dir, strerror(errno));
 			if (old[0] != '\0')
 				rmdir(old);
 			old[0] = '\0';

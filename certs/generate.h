@@ -18,8 +18,8 @@
  * run's default key type. Returns a new reference, or NULL when out of
  * memory.
  */
-json_t *generate_manifest(const struct profile *p, const struct mint_item
-    *items, const char *key_type, int64_t now);
+json_t *generate_manifest(const struct profile *p,
+    const struct mint_item *items, const char *key_type, int64_t now);
 
 /*
  * Mint p and write everything into out_dir: first into a temporary folder

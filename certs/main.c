@@ -60,8 +60,10 @@ main_now(const char *s, int64_t *now)
 		return 0;
 	}
 	if (profile_parse_time(s, now) != 0) {
-		fprintf(stderr, "agw-certs: --now: '%s' is not "
-		    "2026-01-01T00:00:00Z or @EPOCH\n", s);
+		fprintf(stderr,
+		    "agw-certs: --now: '%s' is not "
+		    "2026-01-01T00:00:00Z or @EPOCH\n",
+		    s);
 		return -1;
 	}
 	return 0;
@@ -71,13 +73,11 @@ static int
 main_generate(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "out", required_argument, NULL, 'O' },
-		{ "profile", required_argument, NULL, 'p' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "key-type", required_argument, NULL, 'k' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	    {"out", required_argument, NULL, 'O'},
+	    {"profile", required_argument, NULL, 'p'},
+	    {"now", required_argument, NULL, 'n'},
+	    {"key-type", required_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *out = NULL, *prof = NULL, *nows = NULL, *kt = NULL;
 	struct profile *p;
 	char err[1024];
@@ -86,23 +86,37 @@ main_generate(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'O': out = optarg; break;
-		case 'p': prof = optarg; break;
-		case 'n': nows = optarg; break;
-		case 'k': kt = optarg; break;
-		case 'h': fputs(usage_generate, stdout); return 0;
-		default: fputs(usage_generate, stderr); return 2;
+		case 'O':
+			out = optarg;
+			break;
+		case 'p':
+			prof = optarg;
+			break;
+		case 'n':
+			nows = optarg;
+			break;
+		case 'k':
+			kt = optarg;
+			break;
+		case 'h':
+			fputs(usage_generate, stdout);
+			return 0;
+		default:
+			fputs(usage_generate, stderr);
+			return 2;
 		}
 	}
 	if (optind != argc || out == NULL) {
-		fprintf(stderr, "agw-certs: generate: %s\n%s", out == NULL ?
-		    "--out is required" : "unexpected argument",
+		fprintf(stderr, "agw-certs: generate: %s\n%s",
+		    out == NULL ? "--out is required" : "unexpected argument",
 		    usage_generate);
 		return 2;
 	}
 	if (kt != NULL && !profile_key_type_valid(kt)) {
-		fprintf(stderr, "agw-certs: --key-type: '%s' is not rsa2048, "
-		    "ec-p256, rsa3072, rsa4096 or ec-p384\n", kt);
+		fprintf(stderr,
+		    "agw-certs: --key-type: '%s' is not rsa2048, "
+		    "ec-p256, rsa3072, rsa4096 or ec-p384\n",
+		    kt);
 		return 2;
 	}
 	if (main_now(nows, &now) != 0)
@@ -124,14 +138,12 @@ static int
 main_show(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "password", required_argument, NULL, 'P' },
-		{ "now", required_argument, NULL, 'n' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
+	    {"output", required_argument, NULL, 'o'},
+	    {"password", required_argument, NULL, 'P'},
+	    {"now", required_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *outfmt = "text", *pw = NULL, *nows = NULL, *fmt;
-	STACK_OF(X509) *certs;
+	STACK_OF(X509) * certs;
 	json_t *all = NULL, *one;
 	char err[1024];
 	int64_t now;
@@ -139,17 +151,28 @@ main_show(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'o': outfmt = optarg; break;
-		case 'P': pw = optarg; break;
-		case 'n': nows = optarg; break;
-		case 'h': fputs(usage_show, stdout); return 0;
-		default: fputs(usage_show, stderr); return 2;
+		case 'o':
+			outfmt = optarg;
+			break;
+		case 'P':
+			pw = optarg;
+			break;
+		case 'n':
+			nows = optarg;
+			break;
+		case 'h':
+			fputs(usage_show, stdout);
+			return 0;
+		default:
+			fputs(usage_show, stderr);
+			return 2;
 		}
 	}
-	if (optind == argc || (strcmp(outfmt, "json") != 0 &&
-	    strcmp(outfmt, "text") != 0)) {
-		fprintf(stderr, "agw-certs: show: %s\n%s", optind == argc ?
-		    "a FILE is required" : "-o takes text or json",
+	if (optind == argc ||
+	    (strcmp(outfmt, "json") != 0 && strcmp(outfmt, "text") != 0)) {
+		fprintf(stderr, "agw-certs: show: %s\n%s",
+		    optind == argc ? "a FILE is required"
+		                   : "-o takes text or json",
 		    usage_show);
 		return 2;
 	}
@@ -167,8 +190,8 @@ main_show(int argc, char **argv)
 		one = show_summary(argv[i], fmt, certs, now);
 		sk_X509_pop_free(certs, X509_free);
 		if (one == NULL) {
-			fprintf(stderr, "agw-certs: %s: out of memory\n",
-			    argv[i]);
+			fprintf(
+			    stderr, "agw-certs: %s: out of memory\n", argv[i]);
 			rc = 1;
 			continue;
 		}
@@ -203,7 +226,7 @@ main(int argc, char **argv)
 		return main_show(argc - 1, argv + 1);
 	if (strcmp(argv[1], "profile") == 0) {
 		if (argc > 2 && (strcmp(argv[2], "--help") == 0 ||
-		    strcmp(argv[2], "-h") == 0)) {
+		                    strcmp(argv[2], "-h") == 0)) {
 			fputs(usage_profile, stdout);
 			return 0;
 		}

@@ -31,8 +31,8 @@ mint_key_new(const char *key_type, char *err, size_t errlen)
 		return NULL;
 	}
 	if (key == NULL)
-		snprintf(err, errlen, "cannot generate a %s key (%s)",
-		    key_type, tls_errors(ossl, sizeof(ossl)));
+		snprintf(err, errlen, "cannot generate a %s key (%s)", key_type,
+		    tls_errors(ossl, sizeof(ossl)));
 	return key;
 }
 
@@ -46,14 +46,14 @@ mint_name_parse(const char *subject)
 		return NULL;
 	strcpy(buf, subject);
 	for (part = strtok_r(buf, ",", &save); part != NULL;
-	    part = strtok_r(NULL, ",", &save)) {
+	     part = strtok_r(NULL, ",", &save)) {
 		while (*part == ' ')
 			part++;
 		if ((eq = strchr(part, '=')) == NULL)
 			goto fail;
 		*eq = '\0';
 		if (!X509_NAME_add_entry_by_txt(n, part, MBSTRING_UTF8,
-		    (const unsigned char *)(eq + 1), -1, -1, 0))
+		        (const unsigned char *)(eq + 1), -1, -1, 0))
 			goto fail;
 	}
 	if (X509_NAME_entry_count(n) == 0)
@@ -116,14 +116,14 @@ mint_cert_new(const struct profile_item *pi, EVP_PKEY *key, X509 *issuer,
 	if ((name = mint_name_parse(pi->subject)) == NULL ||
 	    !X509_set_subject_name(x, name))
 		goto fail;
-	if (!X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer) :
-	    name))
+	if (!X509_set_issuer_name(
+	        x, issuer ? X509_get_subject_name(issuer) : name))
 		goto fail;
 	what = "bad dates";
 	if (ASN1_TIME_set(X509_getm_notBefore(x),
-	    (time_t)profile_when_at(&pi->not_before, now)) == NULL ||
+	        (time_t)profile_when_at(&pi->not_before, now)) == NULL ||
 	    ASN1_TIME_set(X509_getm_notAfter(x),
-	    (time_t)profile_when_at(&pi->not_after, now)) == NULL)
+	        (time_t)profile_when_at(&pi->not_after, now)) == NULL)
 		goto fail;
 	what = "cannot set the public key";
 	if (!X509_set_pubkey(x, key))
@@ -134,8 +134,8 @@ mint_cert_new(const struct profile_item *pi, EVP_PKEY *key, X509 *issuer,
 		snprintf(buf, sizeof(buf), "critical,CA:TRUE,pathlen:%d",
 		    pi->path_len);
 	else
-		snprintf(buf, sizeof(buf), pi->ca ? "critical,CA:TRUE" :
-		    "CA:FALSE");
+		snprintf(
+		    buf, sizeof(buf), pi->ca ? "critical,CA:TRUE" : "CA:FALSE");
 	if (mint_add_ext(x, &ctx, NID_basic_constraints, buf) != 0)
 		goto fail;
 	what = "bad key_usage";
@@ -150,8 +150,8 @@ mint_cert_new(const struct profile_item *pi, EVP_PKEY *key, X509 *issuer,
 	what = "bad sans";
 	buf[0] = '\0';
 	for (i = 0, used = 0; i < pi->nsans; i++) {
-		used += (size_t)snprintf(buf + used, sizeof(buf) - used,
-		    "%s%s", i ? "," : "", pi->sans[i]);
+		used += (size_t)snprintf(buf + used, sizeof(buf) - used, "%s%s",
+		    i ? "," : "", pi->sans[i]);
 		if (used >= sizeof(buf))
 			goto fail;
 	}
@@ -161,8 +161,8 @@ mint_cert_new(const struct profile_item *pi, EVP_PKEY *key, X509 *issuer,
 	what = "cannot add the key identifiers";
 	if (mint_add_ext(x, &ctx, NID_subject_key_identifier, "hash") != 0)
 		goto fail;
-	if (mint_add_ext(x, &ctx, NID_authority_key_identifier,
-	    "keyid:always") != 0)
+	if (mint_add_ext(
+	        x, &ctx, NID_authority_key_identifier, "keyid:always") != 0)
 		goto fail;
 	what = "cannot sign";
 	if ((md = EVP_get_digestbyname(pi->digest)) == NULL ||
@@ -199,7 +199,7 @@ mint_worker(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&pool->lock);
 		while (pool->next < pool->n &&
-		    pool->items[pool->next].pi->key_from >= 0)
+		       pool->items[pool->next].pi->key_from >= 0)
 			pool->next++;
 		i = pool->next++;
 		pthread_mutex_unlock(&pool->lock);
@@ -220,8 +220,8 @@ mint_worker(void *arg)
 }
 
 static int
-mint_keys(struct mint_item *items, size_t n, int threads, char *err,
-    size_t errlen)
+mint_keys(
+    struct mint_item *items, size_t n, int threads, char *err, size_t errlen)
 {
 	struct mint_pool pool;
 	pthread_t tid[16];

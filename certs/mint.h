@@ -17,7 +17,7 @@
 /* One minted item: the profile item's key and certificate. */
 struct mint_item {
 	const struct profile_item *pi;
-	const char *key_type;	/* the key type actually used */
+	const char *key_type; /* the key type actually used */
 	EVP_PKEY *key;
 	X509 *cert;
 };
@@ -34,9 +34,8 @@ X509_NAME *mint_name_parse(const char *subject);
  * (both NULL: self-signed with key), dates relative to now. Caller frees
  * with X509_free; NULL with err set (naming the item).
  */
-X509 *mint_cert_new(const struct profile_item *pi, EVP_PKEY *key,
-    X509 *issuer, EVP_PKEY *issuer_key, int64_t now, char *err,
-    size_t errlen);
+X509 *mint_cert_new(const struct profile_item *pi, EVP_PKEY *key, X509 *issuer,
+    EVP_PKEY *issuer_key, int64_t now, char *err, size_t errlen);
 
 /*
  * Mint every item of p: keys first (threads workers in parallel; 0 picks

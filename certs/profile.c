@@ -17,36 +17,26 @@
 extern const char profile_default_text[];
 
 static const char *const profile_top_keys[] = {
-	"version", "description", "key_type", "hosts", "items", NULL
-};
-static const char *const profile_host_keys[] = { "domain", "members", NULL };
-static const char *const profile_item_keys[] = {
-	"name", "role", "use", "subject", "issuer", "not_before", "not_after",
-	"key_type", "key_from", "digest", "ca", "path_len", "key_usage",
-	"ext_key_usage", "sans", "chain", "pfx_password", NULL
-};
+    "version", "description", "key_type", "hosts", "items", NULL};
+static const char *const profile_host_keys[] = {"domain", "members", NULL};
+static const char *const profile_item_keys[] = {"name", "role", "use",
+    "subject", "issuer", "not_before", "not_after", "key_type", "key_from",
+    "digest", "ca", "path_len", "key_usage", "ext_key_usage", "sans", "chain",
+    "pfx_password", NULL};
 static const char *const profile_roles[] = {
-	"root", "intermediate", "leaf", "listener", NULL
-};
+    "root", "intermediate", "leaf", "listener", NULL};
 static const char *const profile_key_types[] = {
-	"rsa1024", "rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384", NULL
-};
+    "rsa1024", "rsa2048", "rsa3072", "rsa4096", "ec-p256", "ec-p384", NULL};
 static const char *const profile_digests[] = {
-	"sha1", "sha256", "sha384", "sha512", NULL
-};
+    "sha1", "sha256", "sha384", "sha512", NULL};
 /* OpenSSL's configuration names, as `openssl x509 -text` prints them. */
-static const char *const profile_key_usages[] = {
-	"digitalSignature", "nonRepudiation", "keyEncipherment",
-	"dataEncipherment", "keyAgreement", "keyCertSign", "cRLSign",
-	"encipherOnly", "decipherOnly", NULL
-};
-static const char *const profile_ekus[] = {
-	"serverAuth", "clientAuth", "codeSigning", "emailProtection",
-	"timeStamping", "OCSPSigning", NULL
-};
+static const char *const profile_key_usages[] = {"digitalSignature",
+    "nonRepudiation", "keyEncipherment", "dataEncipherment", "keyAgreement",
+    "keyCertSign", "cRLSign", "encipherOnly", "decipherOnly", NULL};
+static const char *const profile_ekus[] = {"serverAuth", "clientAuth",
+    "codeSigning", "emailProtection", "timeStamping", "OCSPSigning", NULL};
 static const char *const profile_name_keys[] = {
-	"CN", "O", "OU", "C", "L", "ST", NULL
-};
+    "CN", "O", "OU", "C", "L", "ST", NULL};
 
 struct profile_ctx {
 	const char *source;
@@ -55,9 +45,8 @@ struct profile_ctx {
 	struct profile *p;
 };
 
-static void
-profile_err(struct profile_ctx *c, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static void profile_err(struct profile_ctx *c, const char *path,
+    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void
 profile_err(struct profile_ctx *c, const char *path, const char *fmt, ...)
@@ -153,12 +142,23 @@ profile_parse_when(const char *s, struct profile_when *w)
 		if (errno != 0 || n > 100000LL * 86400)
 			return -1;
 		switch (*end) {
-		case 's': unit = 1; break;
-		case 'm': unit = 60; break;
-		case 'h': unit = 3600; break;
-		case 'd': unit = 86400; break;
-		case 'y': unit = 365 * 86400; break;
-		default: return -1;
+		case 's':
+			unit = 1;
+			break;
+		case 'm':
+			unit = 60;
+			break;
+		case 'h':
+			unit = 3600;
+			break;
+		case 'd':
+			unit = 86400;
+			break;
+		case 'y':
+			unit = 365 * 86400;
+			break;
+		default:
+			return -1;
 		}
 		if (end[1] != '\0' || n > 100000LL * 86400 / unit)
 			return -1;
@@ -248,7 +248,8 @@ profile_check_keys(struct profile_ctx *c, json_t *obj, const char *path,
 	json_t *v;
 	char where[256];
 
-	json_object_foreach(obj, key, v) {
+	json_object_foreach(obj, key, v)
+	{
 		if (profile_in(allowed, key) < 0) {
 			snprintf(where, sizeof(where), "%s%s%s", path,
 			    path[0] ? "." : "", key);
@@ -337,16 +338,19 @@ profile_get_names(struct profile_ctx *c, json_t *obj, const char *key,
 		profile_err(c, where, "not an array of names");
 		return -1;
 	}
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (!json_is_string(e) ||
 		    profile_in(table, json_string_value(e)) < 0) {
-			snprintf(where, sizeof(where), "%s.%s[%zu]", path, key,
-			    i);
-			profile_err(c, where, "unknown name %s%s%s (known: %s,"
-			    " %s...)", json_is_string(e) ? "'" : "",
-			    json_is_string(e) ? json_string_value(e) :
-			    "(not a string)", json_is_string(e) ? "'" : "",
-			    table[0], table[1]);
+			snprintf(
+			    where, sizeof(where), "%s.%s[%zu]", path, key, i);
+			profile_err(c, where,
+			    "unknown name %s%s%s (known: %s,"
+			    " %s...)",
+			    json_is_string(e) ? "'" : "",
+			    json_is_string(e) ? json_string_value(e)
+			                      : "(not a string)",
+			    json_is_string(e) ? "'" : "", table[0], table[1]);
 			return -1;
 		}
 		n += strlen(json_string_value(e)) + 1;
@@ -355,7 +359,8 @@ profile_get_names(struct profile_ctx *c, json_t *obj, const char *key,
 		profile_err(c, where, "out of memory");
 		return -1;
 	}
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		if (i > 0)
 			strcat(s, ",");
 		strcat(s, json_string_value(e));
@@ -375,7 +380,7 @@ profile_subject_valid(const char *s)
 		return 0;
 	strcpy(buf, s);
 	for (part = strtok_r(buf, ",", &save); part != NULL;
-	    part = strtok_r(NULL, ",", &save)) {
+	     part = strtok_r(NULL, ",", &save)) {
 		while (*part == ' ')
 			part++;
 		if ((eq = strchr(part, '=')) == NULL || eq[1] == '\0')
@@ -405,7 +410,7 @@ profile_san_valid(const char *s)
 	}
 	if (strncmp(s, "IP:", 3) == 0)
 		return inet_pton(AF_INET, s + 3, addr) == 1 ||
-		    inet_pton(AF_INET6, s + 3, addr) == 1;
+		       inet_pton(AF_INET6, s + 3, addr) == 1;
 	if (strncmp(s, "email:", 6) == 0)
 		return s[6] != '\0';
 	if (strncmp(s, "URI:", 4) == 0)
@@ -445,7 +450,8 @@ profile_get_sans(struct profile_ctx *c, json_t *obj, const char *path,
 		profile_err(c, where, "not an array");
 		return -1;
 	}
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		snprintf(where, sizeof(where), "%s.sans[%zu]", path, i);
 		if (!json_is_string(e)) {
 			profile_err(c, where, "not a string");
@@ -465,8 +471,8 @@ profile_get_sans(struct profile_ctx *c, json_t *obj, const char *path,
 		}
 		if (strcmp(json_string_value(e), "@member-ips") == 0) {
 			for (m = 0; m < c->p->nmembers && m < 254; m++) {
-				snprintf(buf, sizeof(buf), "IP:127.0.1.%zu",
-				    m + 1);
+				snprintf(
+				    buf, sizeof(buf), "IP:127.0.1.%zu", m + 1);
 				if (profile_add_san(it, strdup(buf)) != 0)
 					goto oom;
 			}
@@ -475,8 +481,10 @@ profile_get_sans(struct profile_ctx *c, json_t *obj, const char *path,
 		if ((s = profile_expand(c, json_string_value(e))) == NULL)
 			goto oom;
 		if (!profile_san_valid(s)) {
-			profile_err(c, where, "'%s' is not DNS:name, IP:address,"
-			    " email:x, URI:x, @hosts or @member-ips", s);
+			profile_err(c, where,
+			    "'%s' is not DNS:name, IP:address,"
+			    " email:x, URI:x, @hosts or @member-ips",
+			    s);
 			free(s);
 			return -1;
 		}
@@ -528,7 +536,8 @@ profile_get_whenv(struct profile_ctx *c, json_t *obj, const char *key,
 		return 0;
 	if (!json_is_string(v) ||
 	    profile_parse_when(json_string_value(v), w) != 0) {
-		profile_err(c, where, "not an offset like \"-30d\", \"+365d\", "
+		profile_err(c, where,
+		    "not an offset like \"-30d\", \"+365d\", "
 		    "\"+12h\" or a time like \"2026-01-01T00:00:00Z\"");
 		return -1;
 	}
@@ -545,15 +554,16 @@ profile_default_chain(struct profile *p, size_t idx)
 		return -1;
 	it->chain[it->nchain++] = (int)idx;
 	/* Intermediates up to, not including, the self-signed root. */
-	for (a = it->issuer; a >= 0 && p->items[a].issuer >= 0 &&
-	    it->nchain < p->nitems; a = p->items[a].issuer)
+	for (a = it->issuer;
+	     a >= 0 && p->items[a].issuer >= 0 && it->nchain < p->nitems;
+	     a = p->items[a].issuer)
 		it->chain[it->nchain++] = a;
 	return 0;
 }
 
 static int
-profile_get_chain(struct profile_ctx *c, json_t *obj, const char *path,
-    size_t idx)
+profile_get_chain(
+    struct profile_ctx *c, json_t *obj, const char *path, size_t idx)
 {
 	struct profile_item *it = &c->p->items[idx];
 	json_t *v = json_object_get(obj, "chain"), *e;
@@ -574,7 +584,8 @@ profile_get_chain(struct profile_ctx *c, json_t *obj, const char *path,
 	}
 	if ((it->chain = calloc(json_array_size(v), sizeof(int))) == NULL)
 		goto oom;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		snprintf(where, sizeof(where), "%s.chain[%zu]", path, i);
 		name = json_string_value(e);
 		if (name == NULL) {
@@ -584,9 +595,11 @@ profile_get_chain(struct profile_ctx *c, json_t *obj, const char *path,
 		if (strcmp(name, "self") == 0 || strcmp(name, it->name) == 0)
 			r = (int)idx;
 		else if ((r = profile_find(c->p, name)) < 0 ||
-		    (size_t)r >= idx) {
-			profile_err(c, where, "no item named '%s' before this "
-			    "one", name);
+		         (size_t)r >= idx) {
+			profile_err(c, where,
+			    "no item named '%s' before this "
+			    "one",
+			    name);
 			return -1;
 		}
 		it->chain[it->nchain++] = r;
@@ -620,13 +633,12 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 	    it->name[0] == '.' || strcmp(it->name, "self") == 0 ||
 	    strcmp(it->name, "manifest") == 0 ||
 	    strcmp(it->name, "well-known-cas") == 0) {
-		profile_err(c, where, "'%s' cannot be a file name here",
-		    it->name);
+		profile_err(
+		    c, where, "'%s' cannot be a file name here", it->name);
 		return -1;
 	}
 	if ((r = profile_find(c->p, it->name)) >= 0 && (size_t)r < idx) {
-		profile_err(c, where, "'%s' is already items[%d]", it->name,
-		    r);
+		profile_err(c, where, "'%s' is already items[%d]", it->name, r);
 		return -1;
 	}
 	if (profile_get_str(c, obj, "role", path, 1, &role) != 0)
@@ -635,21 +647,25 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 	free(role);
 	if (r < 0) {
 		snprintf(where, sizeof(where), "%s.role", path);
-		profile_err(c, where, "not root, intermediate, leaf or "
+		profile_err(c, where,
+		    "not root, intermediate, leaf or "
 		    "listener");
 		return -1;
 	}
 	it->role = (enum profile_role)r;
 	ca = it->role == PROFILE_ROLE_ROOT ||
-	    it->role == PROFILE_ROLE_INTERMEDIATE;
+	     it->role == PROFILE_ROLE_INTERMEDIATE;
 	/* Defaults by role, then what the item says. */
 	it->ca = ca;
 	it->path_len = it->role == PROFILE_ROLE_INTERMEDIATE ? 0 : -1;
 	it->not_before.secs = ca ? -30 * 86400 : -86400;
-	it->not_after.secs = (int64_t)(it->role == PROFILE_ROLE_ROOT ? 3650 :
-	    it->role == PROFILE_ROLE_INTERMEDIATE ? 1825 : 365) * 86400;
-	it->key_usage = strdup(ca ? "digitalSignature,keyCertSign,cRLSign" :
-	    "digitalSignature,keyEncipherment");
+	it->not_after.secs =
+	    (int64_t)(it->role == PROFILE_ROLE_ROOT           ? 3650
+	              : it->role == PROFILE_ROLE_INTERMEDIATE ? 1825
+	                                                      : 365) *
+	    86400;
+	it->key_usage = strdup(ca ? "digitalSignature,keyCertSign,cRLSign"
+	                          : "digitalSignature,keyEncipherment");
 	it->ext_key_usage = strdup(ca ? "" : "serverAuth");
 	it->digest = strdup("sha256");
 	if (it->role == PROFILE_ROLE_LISTENER)
@@ -665,8 +681,10 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 		return -1;
 	if (!profile_subject_valid(it->subject)) {
 		snprintf(where, sizeof(where), "%s.subject", path);
-		profile_err(c, where, "'%s' is not \"CN=name[,O=org...]\" "
-		    "(keys CN, O, OU, C, L, ST)", it->subject);
+		profile_err(c, where,
+		    "'%s' is not \"CN=name[,O=org...]\" "
+		    "(keys CN, O, OU, C, L, ST)",
+		    it->subject);
 		return -1;
 	}
 	if (profile_get_ref(c, obj, "issuer", path, idx, &it->issuer) != 0 ||
@@ -678,7 +696,8 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 		return -1;
 	}
 	if (it->role == PROFILE_ROLE_INTERMEDIATE && it->issuer < 0) {
-		profile_err(c, where, "missing (an intermediate needs an "
+		profile_err(c, where,
+		    "missing (an intermediate needs an "
 		    "issuer)");
 		return -1;
 	}
@@ -688,7 +707,8 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 	if (it->not_before.absolute == it->not_after.absolute &&
 	    it->not_after.secs <= it->not_before.secs) {
 		snprintf(where, sizeof(where), "%s.not_after", path);
-		profile_err(c, where, "not after not_before: impossible "
+		profile_err(c, where,
+		    "not after not_before: impossible "
 		    "dates");
 		return -1;
 	}
@@ -696,8 +716,10 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 		return -1;
 	if (it->key_type != NULL && !profile_key_type_valid(it->key_type)) {
 		snprintf(where, sizeof(where), "%s.key_type", path);
-		profile_err(c, where, "'%s' is not rsa1024, rsa2048, rsa3072, "
-		    "rsa4096, ec-p256 or ec-p384", it->key_type);
+		profile_err(c, where,
+		    "'%s' is not rsa1024, rsa2048, rsa3072, "
+		    "rsa4096, ec-p256 or ec-p384",
+		    it->key_type);
 		return -1;
 	}
 	if (it->key_from >= 0 && it->key_type != NULL) {
@@ -709,7 +731,8 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 		snprintf(where, sizeof(where), "%s.digest", path);
 		if (!json_is_string(v) ||
 		    profile_in(profile_digests, json_string_value(v)) < 0) {
-			profile_err(c, where, "not sha1, sha256, sha384 or "
+			profile_err(c, where,
+			    "not sha1, sha256, sha384 or "
 			    "sha512");
 			return -1;
 		}
@@ -732,8 +755,9 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 		if (json_is_null(v)) {
 			it->path_len = -1;
 		} else if (!json_is_integer(v) || json_integer_value(v) < 0 ||
-		    json_integer_value(v) > 32 || !it->ca) {
-			profile_err(c, where, "not an integer 0..32 on a CA "
+		           json_integer_value(v) > 32 || !it->ca) {
+			profile_err(c, where,
+			    "not an integer 0..32 on a CA "
 			    "(or null)");
 			return -1;
 		} else {
@@ -743,9 +767,9 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 	if (!it->ca)
 		it->path_len = -1;
 	if (profile_get_names(c, obj, "key_usage", path, profile_key_usages,
-	    &it->key_usage) != 0 ||
+	        &it->key_usage) != 0 ||
 	    profile_get_names(c, obj, "ext_key_usage", path, profile_ekus,
-	    &it->ext_key_usage) != 0)
+	        &it->ext_key_usage) != 0)
 		return -1;
 	if (profile_get_sans(c, obj, path, it) != 0 ||
 	    profile_get_chain(c, obj, path, idx) != 0)
@@ -754,7 +778,7 @@ profile_parse_item(struct profile_ctx *c, json_t *obj, size_t idx)
 		free(it->pfx_password);
 		it->pfx_password = NULL;
 		if (profile_get_str(c, obj, "pfx_password", path, 0,
-		    &it->pfx_password) != 0)
+		        &it->pfx_password) != 0)
 			return -1;
 	}
 	return 0;
@@ -771,12 +795,11 @@ profile_parse_hosts(struct profile_ctx *c, json_t *root)
 		profile_err(c, "hosts", "not an object");
 		return -1;
 	}
-	if (h != NULL && profile_check_keys(c, h, "hosts",
-	    profile_host_keys) != 0)
+	if (h != NULL &&
+	    profile_check_keys(c, h, "hosts", profile_host_keys) != 0)
 		return -1;
 	v = h ? json_object_get(h, "domain") : NULL;
-	if (v != NULL && (!json_is_string(v) ||
-	    json_string_length(v) == 0)) {
+	if (v != NULL && (!json_is_string(v) || json_string_length(v) == 0)) {
 		profile_err(c, "hosts.domain", "not a non-empty string");
 		return -1;
 	}
@@ -790,7 +813,7 @@ profile_parse_hosts(struct profile_ctx *c, json_t *root)
 			goto oom;
 		for (i = 0; i < 8; i++) {
 			if (asprintf(&c->p->members[i], "b%zu.%s", i + 1,
-			    c->p->domain) < 0)
+			        c->p->domain) < 0)
 				goto oom;
 			c->p->nmembers++;
 		}
@@ -800,17 +823,18 @@ profile_parse_hosts(struct profile_ctx *c, json_t *root)
 		profile_err(c, "hosts.members", "not an array of names");
 		return -1;
 	}
-	if ((c->p->members = calloc(json_array_size(v) + 1,
-	    sizeof(char *))) == NULL)
+	if ((c->p->members = calloc(json_array_size(v) + 1, sizeof(char *))) ==
+	    NULL)
 		goto oom;
-	json_array_foreach(v, i, e) {
+	json_array_foreach(v, i, e)
+	{
 		snprintf(where, sizeof(where), "hosts.members[%zu]", i);
 		if (!json_is_string(e) || json_string_length(e) == 0) {
 			profile_err(c, where, "not a non-empty string");
 			return -1;
 		}
-		if ((c->p->members[i] = profile_expand(c,
-		    json_string_value(e))) == NULL)
+		if ((c->p->members[i] =
+		            profile_expand(c, json_string_value(e))) == NULL)
 			goto oom;
 		c->p->nmembers++;
 	}
@@ -823,7 +847,7 @@ oom:
 struct profile *
 profile_from_json(json_t *root, const char *source, char *err, size_t errlen)
 {
-	struct profile_ctx c = { source, err, errlen, NULL };
+	struct profile_ctx c = {source, err, errlen, NULL};
 	json_t *items, *v;
 	size_t i;
 
@@ -844,8 +868,9 @@ profile_from_json(json_t *root, const char *source, char *err, size_t errlen)
 	}
 	v = json_object_get(root, "key_type");
 	if (v != NULL && (!json_is_string(v) ||
-	    !profile_key_type_valid(json_string_value(v)))) {
-		profile_err(&c, "key_type", "not rsa1024, rsa2048, rsa3072, "
+	                     !profile_key_type_valid(json_string_value(v)))) {
+		profile_err(&c, "key_type",
+		    "not rsa1024, rsa2048, rsa3072, "
 		    "rsa4096, ec-p256 or ec-p384");
 		goto fail;
 	}
@@ -858,7 +883,8 @@ profile_from_json(json_t *root, const char *source, char *err, size_t errlen)
 		goto fail;
 	items = json_object_get(root, "items");
 	if (!json_is_array(items) || json_array_size(items) == 0) {
-		profile_err(&c, "items", "missing (a non-empty array is "
+		profile_err(&c, "items",
+		    "missing (a non-empty array is "
 		    "required)");
 		goto fail;
 	}
@@ -867,7 +893,8 @@ profile_from_json(json_t *root, const char *source, char *err, size_t errlen)
 		profile_err(&c, "items", "out of memory");
 		goto fail;
 	}
-	json_array_foreach(items, i, v) {
+	json_array_foreach(items, i, v)
+	{
 		c.p->nitems = i + 1;
 		if (profile_parse_item(&c, v, i) != 0)
 			goto fail;
@@ -886,8 +913,8 @@ profile_load(const char *path, char *err, size_t errlen)
 	json_t *root;
 
 	if (path == NULL) {
-		root = json_loads(profile_default_text, JSON_REJECT_DUPLICATES,
-		    &jerr);
+		root = json_loads(
+		    profile_default_text, JSON_REJECT_DUPLICATES, &jerr);
 		if (root == NULL) {
 			snprintf(err, errlen, "(built-in profile):%d:%d: %s",
 			    jerr.line, jerr.column, jerr.text);
@@ -896,8 +923,8 @@ profile_load(const char *path, char *err, size_t errlen)
 	} else if ((root = jsonio_load_file(path, err, errlen)) == NULL) {
 		return NULL;
 	}
-	p = profile_from_json(root, path ? path : "(built-in profile)", err,
-	    errlen);
+	p = profile_from_json(
+	    root, path ? path : "(built-in profile)", err, errlen);
 	json_decref(root);
 	return p;
 }

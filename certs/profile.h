@@ -27,26 +27,26 @@ struct profile_when {
 struct profile_item {
 	char *name;
 	enum profile_role role;
-	char *use;		/* one sentence */
-	char *subject;		/* "CN=...,O=..." with ${domain} expanded */
-	int issuer;		/* index of the issuing item; -1: self-signed */
+	char *use;     /* one sentence */
+	char *subject; /* "CN=...,O=..." with ${domain} expanded */
+	int issuer;    /* index of the issuing item; -1: self-signed */
 	struct profile_when not_before, not_after;
-	char *key_type;		/* NULL: the profile's (or --key-type) */
-	int key_from;		/* index of the item whose key is reused; -1 */
-	char *digest;		/* "sha256" (default), "sha1", "sha384"... */
-	int ca;			/* basicConstraints CA:TRUE */
-	int path_len;		/* -1: none */
-	char *key_usage;	/* "digitalSignature,keyCertSign"; "" none */
-	char *ext_key_usage;	/* "serverAuth,clientAuth"; "" none */
-	char **sans;		/* "DNS:x", "IP:1.2.3.4", expanded */
+	char *key_type;      /* NULL: the profile's (or --key-type) */
+	int key_from;        /* index of the item whose key is reused; -1 */
+	char *digest;        /* "sha256" (default), "sha1", "sha384"... */
+	int ca;              /* basicConstraints CA:TRUE */
+	int path_len;        /* -1: none */
+	char *key_usage;     /* "digitalSignature,keyCertSign"; "" none */
+	char *ext_key_usage; /* "serverAuth,clientAuth"; "" none */
+	char **sans;         /* "DNS:x", "IP:1.2.3.4", expanded */
 	size_t nsans;
-	int *chain;		/* item indexes, in the order a server sends */
+	int *chain; /* item indexes, in the order a server sends */
 	size_t nchain;
-	char *pfx_password;	/* NULL: no .pfx */
+	char *pfx_password; /* NULL: no .pfx */
 };
 
 struct profile {
-	char *key_type;		/* default key type of the items */
+	char *key_type; /* default key type of the items */
 	char *domain;
 	char **members;
 	size_t nmembers;
@@ -63,8 +63,8 @@ const char *profile_default_json(void);
  * which read "SOURCE: JSON.PATH: reason". Returns a new profile the caller
  * frees with profile_free, or NULL with err set.
  */
-struct profile *profile_from_json(json_t *root, const char *source,
-    char *err, size_t errlen);
+struct profile *profile_from_json(
+    json_t *root, const char *source, char *err, size_t errlen);
 /* Load a profile file (NULL: the built-in default). As profile_from_json. */
 struct profile *profile_load(const char *path, char *err, size_t errlen);
 /* Free a profile (NULL is fine). */

@@ -24,8 +24,8 @@ show_read(const char *path, size_t *len, char *err, size_t errlen)
 
 	*len = 0;
 	if ((f = fopen(path, "rb")) == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
 	for (;;) {
@@ -44,8 +44,8 @@ show_read(const char *path, size_t *len, char *err, size_t errlen)
 			break;
 	}
 	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path,
-		    strerror(errno));
+		snprintf(
+		    err, errlen, "%s: cannot read: %s", path, strerror(errno));
 		goto fail;
 	}
 	fclose(f);
@@ -58,9 +58,9 @@ fail:
 }
 
 /* PKCS#12 bytes: the leaf first, then its chain. */
-static STACK_OF(X509) *
-show_pfx(const char *path, const unsigned char *der, size_t len,
-    const char *password, char *err, size_t errlen)
+static STACK_OF(X509) * show_pfx(const char *path, const unsigned char *der,
+                            size_t len, const char *password, char *err,
+                            size_t errlen)
 {
 	STACK_OF(X509) *sk = NULL, *chain = NULL;
 	EVP_PKEY *key = NULL;
@@ -68,10 +68,11 @@ show_pfx(const char *path, const unsigned char *der, size_t len,
 	char sub[512];
 
 	if (tls_pfx_parse(der, len, password, &key, &cert, &chain, sub,
-	    sizeof(sub)) != 0) {
+	        sizeof(sub)) != 0) {
 		snprintf(err, errlen, "%s: %s%s", path, sub,
-		    strstr(sub, "password") && password == NULL ?
-		    " (give it with --password)" : "");
+		    strstr(sub, "password") && password == NULL
+		        ? " (give it with --password)"
+		        : "");
 		return NULL;
 	}
 	EVP_PKEY_free(key);
@@ -106,9 +107,8 @@ show_is_pfx(const unsigned char *der, size_t len)
 	return p12 != NULL;
 }
 
-STACK_OF(X509) *
-show_load(const char *path, const char *password, const char **format,
-    char *err, size_t errlen)
+STACK_OF(X509) * show_load(const char *path, const char *password,
+                     const char **format, char *err, size_t errlen)
 {
 	STACK_OF(X509) *sk = NULL;
 	unsigned char *buf, *der = NULL;
@@ -135,8 +135,10 @@ show_load(const char *path, const char *password, const char **format,
 	} else {
 		*format = "cer";
 		if ((der = tls_b64_decode((char *)buf, &derlen)) == NULL) {
-			snprintf(err, errlen, "%s: not a certificate (expected "
-			    "PEM, DER, base64 DER .cer or PFX)", path);
+			snprintf(err, errlen,
+			    "%s: not a certificate (expected "
+			    "PEM, DER, base64 DER .cer or PFX)",
+			    path);
 			goto fail;
 		}
 	}
@@ -149,8 +151,10 @@ show_load(const char *path, const char *password, const char **format,
 	p = der;
 	if ((x = d2i_X509(NULL, &p, (long)derlen)) == NULL) {
 		ERR_clear_error();
-		snprintf(err, errlen, "%s: not a certificate (expected PEM, "
-		    "DER, base64 DER .cer or PFX)", path);
+		snprintf(err, errlen,
+		    "%s: not a certificate (expected PEM, "
+		    "DER, base64 DER .cer or PFX)",
+		    path);
 		goto fail;
 	}
 	if (!sk_X509_push(sk, x)) {
@@ -212,19 +216,18 @@ show_cert(X509 *cert, int64_t now)
 	} else if (now < nb) {
 		state = "not_yet_valid";
 		show_span(nb - now, span, sizeof(span));
-		snprintf(text, sizeof(text), "not yet valid (starts in %s)",
-		    span);
+		snprintf(
+		    text, sizeof(text), "not yet valid (starts in %s)", span);
 	} else {
 		state = "valid";
 		show_span(na - now, span, sizeof(span));
 		snprintf(text, sizeof(text), "valid (expires in %s)", span);
 	}
 	if (certinfo_is_ca(cert))
-		kind = certinfo_self_signed(cert) ? "root CA" :
-		    "intermediate CA";
+		kind =
+		    certinfo_self_signed(cert) ? "root CA" : "intermediate CA";
 	else
-		kind = certinfo_self_signed(cert) ? "self-signed leaf" :
-		    "leaf";
+		kind = certinfo_self_signed(cert) ? "self-signed leaf" : "leaf";
 	json_object_set_new(o, "kind", json_string(kind));
 	json_object_set_new(o, "validity", json_string(state));
 	json_object_set_new(o, "validity_text", json_string(text));
@@ -232,7 +235,7 @@ show_cert(X509 *cert, int64_t now)
 }
 
 static json_t *
-show_chain(STACK_OF(X509) *certs)
+show_chain(STACK_OF(X509) * certs)
 {
 	int i, n = sk_X509_num(certs), bad = -1;
 	X509 *last = sk_X509_value(certs, n - 1);
@@ -244,7 +247,7 @@ show_chain(STACK_OF(X509) *certs)
 		return NULL;
 	for (i = 0; i + 1 < n && bad < 0; i++)
 		if (X509_check_issued(sk_X509_value(certs, i + 1),
-		    sk_X509_value(certs, i)) != X509_V_OK)
+		        sk_X509_value(certs, i)) != X509_V_OK)
 			bad = i;
 	ERR_clear_error();
 	leaf_first = !certinfo_is_ca(sk_X509_value(certs, 0));
@@ -254,29 +257,35 @@ show_chain(STACK_OF(X509) *certs)
 	json_object_set_new(o, "leaf_first", json_boolean(leaf_first));
 	json_object_set_new(o, "complete", json_boolean(complete));
 	if (bad >= 0) {
-		snprintf(text, sizeof(text), "not in server order: [%d] did "
-		    "not issue [%d]%s", bad + 1, bad, leaf_first ? "" :
-		    " (the first certificate is a CA, not the leaf)");
+		snprintf(text, sizeof(text),
+		    "not in server order: [%d] did "
+		    "not issue [%d]%s",
+		    bad + 1, bad,
+		    leaf_first
+		        ? ""
+		        : " (the first certificate is a CA, not the leaf)");
 	} else if (complete) {
 		certinfo_name(X509_get_subject_name(last), name, sizeof(name));
 		json_object_set_new(o, "root", json_string(name));
-		snprintf(text, sizeof(text), "%s; complete up to the root "
-		    "%s (included)", n > 1 ? "in server order" :
-		    "one certificate", name);
+		snprintf(text, sizeof(text),
+		    "%s; complete up to the root "
+		    "%s (included)",
+		    n > 1 ? "in server order" : "one certificate", name);
 	} else {
 		certinfo_name(X509_get_issuer_name(last), name, sizeof(name));
 		json_object_set_new(o, "ends_at_issuer", json_string(name));
-		snprintf(text, sizeof(text), "%s; ends below %s (not "
-		    "included: the client must have it)", n > 1 ?
-		    "in server order" : "one certificate", name);
+		snprintf(text, sizeof(text),
+		    "%s; ends below %s (not "
+		    "included: the client must have it)",
+		    n > 1 ? "in server order" : "one certificate", name);
 	}
 	json_object_set_new(o, "text", json_string(text));
 	return o;
 }
 
 json_t *
-show_summary(const char *path, const char *format, STACK_OF(X509) *certs,
-    int64_t now)
+show_summary(
+    const char *path, const char *format, STACK_OF(X509) * certs, int64_t now)
 {
 	json_t *o = json_object(), *a = json_array(), *c;
 	int i;
@@ -319,7 +328,8 @@ show_print(FILE *out, json_t *summary)
 	fprintf(out, "%s: %s, %zu certificate%s\n", show_str(summary, "file"),
 	    show_str(summary, "format"), json_array_size(certs),
 	    json_array_size(certs) == 1 ? "" : "s");
-	json_array_foreach(certs, i, c) {
+	json_array_foreach(certs, i, c)
+	{
 		fprintf(out, "  [%zu] %s: %s\n", i, show_str(c, "kind"),
 		    show_str(c, "subject"));
 		fprintf(out, "      issuer       %s\n", show_str(c, "issuer"));
@@ -327,18 +337,18 @@ show_print(FILE *out, json_t *summary)
 		if (json_array_size(json_object_get(c, "sans")) == 0)
 			fprintf(out, "(none)");
 		json_array_foreach(json_object_get(c, "sans"), j, s)
-			fprintf(out, "%s%s", j ? ", " : "",
-			    json_string_value(s));
+		    fprintf(out, "%s%s", j ? ", " : "", json_string_value(s));
 		fprintf(out, "\n      validity     %s .. %s, %s\n",
 		    show_str(c, "not_before"), show_str(c, "not_after"),
 		    show_str(c, "validity_text"));
-		fprintf(out, "      key          %s\n", show_str(c, "key_type"));
+		fprintf(
+		    out, "      key          %s\n", show_str(c, "key_type"));
 		fprintf(out, "      serial       %s\n", show_str(c, "serial"));
 		fprintf(out, "      SHA-1        %s\n", show_str(c, "sha1"));
 		fprintf(out, "      SHA-256      %s\n", show_str(c, "sha256"));
-		fprintf(out, "      SPKI SHA-256 %s\n",
-		    show_str(c, "spki_sha256"));
+		fprintf(
+		    out, "      SPKI SHA-256 %s\n", show_str(c, "spki_sha256"));
 	}
-	fprintf(out, "  chain: %s\n", show_str(json_object_get(summary,
-	    "chain"), "text"));
+	fprintf(out, "  chain: %s\n",
+	    show_str(json_object_get(summary, "chain"), "text"));
 }

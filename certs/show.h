@@ -19,13 +19,13 @@
  * Returns a stack the caller frees with sk_X509_pop_free, or NULL with err
  * naming the file.
  */
-STACK_OF(X509) *show_load(const char *path, const char *password,
-    const char **format, char *err, size_t errlen);
+STACK_OF(X509) * show_load(const char *path, const char *password,
+                     const char **format, char *err, size_t errlen);
 
 /* The summary of one file's certificates as JSON (see certs/README.md).
  * Returns a new reference, or NULL when out of memory. */
-json_t *show_summary(const char *path, const char *format,
-    STACK_OF(X509) *certs, int64_t now);
+json_t *show_summary(
+    const char *path, const char *format, STACK_OF(X509) * certs, int64_t now);
 
 /* Print a summary (from show_summary) as text to out. */
 void show_print(FILE *out, json_t *summary);

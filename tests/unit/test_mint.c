@@ -129,19 +129,20 @@ test_mint_key_usage(void **state)
 	assert_int_equal(X509_get_key_usage(cert(state, "leaf")),
 	    KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT);
 	/* An empty list: no extension (all usages allowed). */
-	assert_int_equal(X509_get_ext_by_NID(cert(state, "cn-only"),
-	    NID_key_usage, -1), -1);
+	assert_int_equal(
+	    X509_get_ext_by_NID(cert(state, "cn-only"), NID_key_usage, -1), -1);
 }
 
 static void
 test_mint_ext_key_usage(void **state)
 {
-	assert_int_equal(X509_get_extended_key_usage(cert(state, "leaf")),
-	    XKU_SSL_SERVER);
-	assert_int_equal(X509_get_extended_key_usage(cert(state, "client")),
-	    XKU_SSL_CLIENT);
-	assert_int_equal(X509_get_ext_by_NID(cert(state, "root"),
-	    NID_ext_key_usage, -1), -1);
+	assert_int_equal(
+	    X509_get_extended_key_usage(cert(state, "leaf")), XKU_SSL_SERVER);
+	assert_int_equal(
+	    X509_get_extended_key_usage(cert(state, "client")), XKU_SSL_CLIENT);
+	assert_int_equal(
+	    X509_get_ext_by_NID(cert(state, "root"), NID_ext_key_usage, -1),
+	    -1);
 }
 
 static void
@@ -151,18 +152,17 @@ test_mint_subject_alt_names(void **state)
 	json_t *info = certinfo_json(leaf), *sans;
 
 	assert_int_equal(X509_check_host(leaf, "backend.test", 0, 0, NULL), 1);
-	assert_int_equal(X509_check_host(leaf, "b1.backend.test", 0, 0,
-	    NULL), 1);
-	assert_int_equal(X509_check_host(leaf, "b2.backend.test", 0, 0,
-	    NULL), 0);
+	assert_int_equal(
+	    X509_check_host(leaf, "b1.backend.test", 0, 0, NULL), 1);
+	assert_int_equal(
+	    X509_check_host(leaf, "b2.backend.test", 0, 0, NULL), 0);
 	assert_int_equal(X509_check_ip_asc(leaf, "127.0.1.1", 0), 1);
 	sans = json_object_get(info, "sans");
 	assert_int_equal(json_array_size(sans), 3);
-	assert_string_equal(json_string_value(json_array_get(sans, 2)),
-	    "IP:127.0.1.1");
+	assert_string_equal(
+	    json_string_value(json_array_get(sans, 2)), "IP:127.0.1.1");
 	json_decref(info);
-	assert_int_equal(X509_get_ext_by_NID(cn, NID_subject_alt_name, -1),
-	    -1);
+	assert_int_equal(X509_get_ext_by_NID(cn, NID_subject_alt_name, -1), -1);
 	/* No SAN: the CN is the name. */
 	assert_int_equal(X509_check_host(cn, "backend.test", 0, 0, NULL), 1);
 }
@@ -199,12 +199,18 @@ test_mint_subject_and_issuer_names(void **state)
 {
 	char buf[256];
 
-	assert_string_equal(certinfo_name(X509_get_subject_name(cert(state,
-	    "root")), buf, sizeof(buf)), "CN=Root, O=agw-lab");
-	assert_string_equal(certinfo_name(X509_get_issuer_name(cert(state,
-	    "leaf")), buf, sizeof(buf)), "CN=Int");
-	assert_string_equal(certinfo_name(X509_get_subject_name(cert(state,
-	    "leaf")), buf, sizeof(buf)), "CN=backend.test");
+	assert_string_equal(
+	    certinfo_name(
+	        X509_get_subject_name(cert(state, "root")), buf, sizeof(buf)),
+	    "CN=Root, O=agw-lab");
+	assert_string_equal(
+	    certinfo_name(
+	        X509_get_issuer_name(cert(state, "leaf")), buf, sizeof(buf)),
+	    "CN=Int");
+	assert_string_equal(
+	    certinfo_name(
+	        X509_get_subject_name(cert(state, "leaf")), buf, sizeof(buf)),
+	    "CN=backend.test");
 }
 
 static void
@@ -212,23 +218,23 @@ test_mint_dates_relative_to_now(void **state)
 {
 	X509 *leaf = cert(state, "leaf"), *old = cert(state, "client");
 
-	assert_int_equal(certinfo_time(X509_get0_notBefore(leaf)),
-	    NOW - 86400);
-	assert_int_equal(certinfo_time(X509_get0_notAfter(leaf)),
-	    NOW + 365 * 86400);
-	assert_int_equal(certinfo_time(X509_get0_notAfter(old)),
-	    NOW - 10 * 86400);
-	assert_int_equal(certinfo_time(X509_get0_notBefore(cert(state,
-	    "root"))), NOW - 30 * 86400);
+	assert_int_equal(certinfo_time(X509_get0_notBefore(leaf)), NOW - 86400);
+	assert_int_equal(
+	    certinfo_time(X509_get0_notAfter(leaf)), NOW + 365 * 86400);
+	assert_int_equal(
+	    certinfo_time(X509_get0_notAfter(old)), NOW - 10 * 86400);
+	assert_int_equal(
+	    certinfo_time(X509_get0_notBefore(cert(state, "root"))),
+	    NOW - 30 * 86400);
 }
 
 static void
 test_mint_digest_sha1(void **state)
 {
-	assert_int_equal(X509_get_signature_nid(cert(state, "client")),
-	    NID_ecdsa_with_SHA1);
-	assert_int_equal(X509_get_signature_nid(cert(state, "leaf")),
-	    NID_ecdsa_with_SHA256);
+	assert_int_equal(
+	    X509_get_signature_nid(cert(state, "client")), NID_ecdsa_with_SHA1);
+	assert_int_equal(
+	    X509_get_signature_nid(cert(state, "leaf")), NID_ecdsa_with_SHA256);
 }
 
 static void
@@ -237,15 +243,17 @@ test_mint_key_from_shares_key_new_serial(void **state)
 	X509 *a = cert(state, "leaf"), *b = cert(state, "client");
 	char ha[65], hb[65];
 
-	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(a),
-	    X509_get0_pubkey(b)), 1);
+	assert_int_equal(
+	    EVP_PKEY_eq(X509_get0_pubkey(a), X509_get0_pubkey(b)), 1);
 	assert_int_not_equal(ASN1_INTEGER_cmp(X509_get0_serialNumber(a),
-	    X509_get0_serialNumber(b)), 0);
+	                         X509_get0_serialNumber(b)),
+	    0);
 	assert_int_equal(tls_spki_sha256_hex(a, ha, sizeof(ha)), 0);
 	assert_int_equal(tls_spki_sha256_hex(b, hb, sizeof(hb)), 0);
 	assert_string_equal(ha, hb);
 	assert_int_not_equal(EVP_PKEY_eq(X509_get0_pubkey(a),
-	    X509_get0_pubkey(cert(state, "cn-only"))), 1);
+	                         X509_get0_pubkey(cert(state, "cn-only"))),
+	    1);
 }
 
 static void
@@ -253,12 +261,14 @@ test_mint_key_types(void **state)
 {
 	char buf[32];
 
-	assert_string_equal(certinfo_key_type(cert(state, "leaf"), buf,
-	    sizeof(buf)), "ec-p256");
-	assert_string_equal(certinfo_key_type(cert(state, "weak"), buf,
-	    sizeof(buf)), "rsa1024");
-	assert_int_equal(X509_get_signature_nid(cert(state, "weak")),
-	    NID_ecdsa_with_SHA256);
+	assert_string_equal(
+	    certinfo_key_type(cert(state, "leaf"), buf, sizeof(buf)),
+	    "ec-p256");
+	assert_string_equal(
+	    certinfo_key_type(cert(state, "weak"), buf, sizeof(buf)),
+	    "rsa1024");
+	assert_int_equal(
+	    X509_get_signature_nid(cert(state, "weak")), NID_ecdsa_with_SHA256);
 }
 
 static void
@@ -274,19 +284,19 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mint_basic_constraints_ca_and_pathlen),
-		cmocka_unit_test(test_mint_basic_constraints_leaf_not_ca),
-		cmocka_unit_test(test_mint_key_usage),
-		cmocka_unit_test(test_mint_ext_key_usage),
-		cmocka_unit_test(test_mint_subject_alt_names),
-		cmocka_unit_test(test_mint_key_identifiers_link_issuer),
-		cmocka_unit_test(test_mint_signed_by_issuer),
-		cmocka_unit_test(test_mint_subject_and_issuer_names),
-		cmocka_unit_test(test_mint_dates_relative_to_now),
-		cmocka_unit_test(test_mint_digest_sha1),
-		cmocka_unit_test(test_mint_key_from_shares_key_new_serial),
-		cmocka_unit_test(test_mint_key_types),
-		cmocka_unit_test(test_mint_key_new_rejects_unknown_type),
+	    cmocka_unit_test(test_mint_basic_constraints_ca_and_pathlen),
+	    cmocka_unit_test(test_mint_basic_constraints_leaf_not_ca),
+	    cmocka_unit_test(test_mint_key_usage),
+	    cmocka_unit_test(test_mint_ext_key_usage),
+	    cmocka_unit_test(test_mint_subject_alt_names),
+	    cmocka_unit_test(test_mint_key_identifiers_link_issuer),
+	    cmocka_unit_test(test_mint_signed_by_issuer),
+	    cmocka_unit_test(test_mint_subject_and_issuer_names),
+	    cmocka_unit_test(test_mint_dates_relative_to_now),
+	    cmocka_unit_test(test_mint_digest_sha1),
+	    cmocka_unit_test(test_mint_key_from_shares_key_new_serial),
+	    cmocka_unit_test(test_mint_key_types),
+	    cmocka_unit_test(test_mint_key_new_rejects_unknown_type),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -38,7 +38,8 @@ expect_error(const char *text, const char *want)
 	assert_non_null(strstr(err, "test.json: "));
 }
 
-#define ROOT "{\"name\":\"r\",\"role\":\"root\",\"use\":\"u\"," \
+#define ROOT                                                                   \
+	"{\"name\":\"r\",\"role\":\"root\",\"use\":\"u\","                     \
 	"\"subject\":\"CN=r\"}"
 
 static void
@@ -69,8 +70,8 @@ test_profile_fixture_matches_builtin(void **state)
 	json_error_t jerr;
 	json_t *fixture, *builtin;
 
-	fixture = json_load_file("fixtures/certs/default-profile.json", 0,
-	    &jerr);
+	fixture =
+	    json_load_file("fixtures/certs/default-profile.json", 0, &jerr);
 	builtin = json_loads(profile_default_json(), 0, &jerr);
 	assert_non_null(fixture);
 	assert_non_null(builtin);
@@ -105,10 +106,12 @@ static void
 test_profile_domain_substituted(void **state)
 {
 	char err[1024];
-	struct profile *p = parse("{\"hosts\":{\"domain\":\"x.test\"},"
-	    "\"items\":[{\"name\":\"l\",\"role\":\"leaf\",\"use\":\"u\","
-	    "\"subject\":\"CN=*.${domain}\",\"sans\":[\"@hosts\","
-	    "\"DNS:www.${domain}\"]}]}", err, sizeof(err));
+	struct profile *p =
+	    parse("{\"hosts\":{\"domain\":\"x.test\"},"
+	          "\"items\":[{\"name\":\"l\",\"role\":\"leaf\",\"use\":\"u\","
+	          "\"subject\":\"CN=*.${domain}\",\"sans\":[\"@hosts\","
+	          "\"DNS:www.${domain}\"]}]}",
+	        err, sizeof(err));
 
 	if (p == NULL)
 		fail_msg("%s", err);
@@ -124,12 +127,14 @@ static void
 test_profile_role_defaults(void **state)
 {
 	char err[1024];
-	struct profile *p = parse("{\"items\":[" ROOT ",{\"name\":\"i\","
+	struct profile *p = parse(
+	    "{\"items\":[" ROOT ",{\"name\":\"i\","
 	    "\"role\":\"intermediate\",\"issuer\":\"r\",\"use\":\"u\","
 	    "\"subject\":\"CN=i\"},{\"name\":\"l\",\"role\":\"leaf\","
 	    "\"issuer\":\"i\",\"use\":\"u\",\"subject\":\"CN=l\"},{\"name\":"
 	    "\"g\",\"role\":\"listener\",\"issuer\":\"r\",\"use\":\"u\","
-	    "\"subject\":\"CN=g\"}]}", err, sizeof(err));
+	    "\"subject\":\"CN=g\"}]}",
+	    err, sizeof(err));
 
 	if (p == NULL)
 		fail_msg("%s", err);
@@ -140,8 +145,8 @@ test_profile_role_defaults(void **state)
 	assert_int_equal(p->items[1].path_len, 0);
 	assert_false(p->items[2].ca);
 	assert_string_equal(p->items[2].ext_key_usage, "serverAuth");
-	assert_string_equal(p->items[2].key_usage,
-	    "digitalSignature,keyEncipherment");
+	assert_string_equal(
+	    p->items[2].key_usage, "digitalSignature,keyEncipherment");
 	assert_int_equal(p->items[2].not_before.secs, -86400);
 	assert_int_equal(p->items[2].not_after.secs, 365 * 86400);
 	assert_null(p->items[2].pfx_password);
@@ -153,7 +158,8 @@ static void
 test_profile_default_chain_is_leaf_and_intermediates(void **state)
 {
 	char err[1024];
-	struct profile *p = parse("{\"items\":[" ROOT ",{\"name\":\"i\","
+	struct profile *p = parse(
+	    "{\"items\":[" ROOT ",{\"name\":\"i\","
 	    "\"role\":\"intermediate\",\"issuer\":\"r\",\"use\":\"u\","
 	    "\"subject\":\"CN=i\"},{\"name\":\"l\",\"role\":\"leaf\","
 	    "\"issuer\":\"i\",\"use\":\"u\",\"subject\":\"CN=l\"},{\"name\":"
@@ -179,7 +185,7 @@ static void
 test_profile_unknown_item_key_names_path(void **state)
 {
 	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
-	    "\"use\":\"u\",\"subject\":\"CN=r\",\"colour\":\"red\"}]}",
+	             "\"use\":\"u\",\"subject\":\"CN=r\",\"colour\":\"red\"}]}",
 	    "items[0].colour: unknown key");
 }
 
@@ -194,16 +200,19 @@ test_profile_unknown_top_key_names_path(void **state)
 static void
 test_profile_impossible_dates_rejected(void **state)
 {
-	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
+	expect_error(
+	    "{\"items\":[{\"name\":\"r\",\"role\":\"root\","
 	    "\"use\":\"u\",\"subject\":\"CN=r\",\"not_before\":\"+10d\","
-	    "\"not_after\":\"-10d\"}]}", "items[0].not_after: not after "
+	    "\"not_after\":\"-10d\"}]}",
+	    "items[0].not_after: not after "
 	    "not_before");
 }
 
 static void
 test_profile_bad_offset_rejected(void **state)
 {
-	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
+	expect_error(
+	    "{\"items\":[{\"name\":\"r\",\"role\":\"root\","
 	    "\"use\":\"u\",\"subject\":\"CN=r\",\"not_before\":\"30 days\"}]}",
 	    "items[0].not_before: not an offset");
 }
@@ -211,11 +220,12 @@ test_profile_bad_offset_rejected(void **state)
 static void
 test_profile_missing_issuer_rejected(void **state)
 {
-	expect_error("{\"items\":[" ROOT ",{\"name\":\"l\",\"role\":\"leaf\","
+	expect_error(
+	    "{\"items\":[" ROOT ",{\"name\":\"l\",\"role\":\"leaf\","
 	    "\"issuer\":\"nope\",\"use\":\"u\",\"subject\":\"CN=l\"}]}",
 	    "items[1].issuer: no item named 'nope'");
 	expect_error("{\"items\":[" ROOT ",{\"name\":\"i\",\"role\":"
-	    "\"intermediate\",\"use\":\"u\",\"subject\":\"CN=i\"}]}",
+	             "\"intermediate\",\"use\":\"u\",\"subject\":\"CN=i\"}]}",
 	    "items[1].issuer: missing");
 }
 
@@ -223,21 +233,24 @@ static void
 test_profile_bad_key_usage_names_index(void **state)
 {
 	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
-	    "\"use\":\"u\",\"subject\":\"CN=r\",\"key_usage\":"
-	    "[\"keyCertSign\",\"signEverything\"]}]}",
+	             "\"use\":\"u\",\"subject\":\"CN=r\",\"key_usage\":"
+	             "[\"keyCertSign\",\"signEverything\"]}]}",
 	    "items[0].key_usage[1]: unknown name 'signEverything'");
 	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
-	    "\"use\":\"u\",\"subject\":\"CN=r\",\"ext_key_usage\":"
-	    "[\"serverAuht\"]}]}", "items[0].ext_key_usage[0]");
+	             "\"use\":\"u\",\"subject\":\"CN=r\",\"ext_key_usage\":"
+	             "[\"serverAuht\"]}]}",
+	    "items[0].ext_key_usage[0]");
 }
 
 static void
 test_profile_bad_san_rejected(void **state)
 {
-	expect_error("{\"items\":[{\"name\":\"l\",\"role\":\"leaf\","
+	expect_error(
+	    "{\"items\":[{\"name\":\"l\",\"role\":\"leaf\","
 	    "\"use\":\"u\",\"subject\":\"CN=l\",\"sans\":[\"IP:300.1.1.1\"]}]}",
 	    "items[0].sans[0]");
-	expect_error("{\"items\":[{\"name\":\"l\",\"role\":\"leaf\","
+	expect_error(
+	    "{\"items\":[{\"name\":\"l\",\"role\":\"leaf\","
 	    "\"use\":\"u\",\"subject\":\"CN=l\",\"sans\":[\"backend.test\"]}]}",
 	    "items[0].sans[0]");
 }
@@ -246,19 +259,24 @@ static void
 test_profile_bad_values_rejected(void **state)
 {
 	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"boss\","
-	    "\"use\":\"u\",\"subject\":\"CN=r\"}]}", "items[0].role");
+	             "\"use\":\"u\",\"subject\":\"CN=r\"}]}",
+	    "items[0].role");
 	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
-	    "\"use\":\"u\",\"subject\":\"cn r\"}]}", "items[0].subject");
-	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
+	             "\"use\":\"u\",\"subject\":\"cn r\"}]}",
+	    "items[0].subject");
+	expect_error(
+	    "{\"items\":[{\"name\":\"r\",\"role\":\"root\","
 	    "\"use\":\"u\",\"subject\":\"CN=r\",\"key_type\":\"rsa512\"}]}",
 	    "items[0].key_type");
 	expect_error("{\"items\":[{\"name\":\"r\",\"role\":\"root\","
-	    "\"subject\":\"CN=r\"}]}", "items[0].use: missing");
+	             "\"subject\":\"CN=r\"}]}",
+	    "items[0].use: missing");
 	expect_error("{\"items\":[" ROOT "," ROOT "]}",
 	    "items[1].name: 'r' is already items[0]");
 	expect_error("{\"items\":[" ROOT ",{\"name\":\"l\",\"role\":\"leaf\","
-	    "\"use\":\"u\",\"subject\":\"CN=l\",\"key_from\":\"r\","
-	    "\"key_type\":\"ec-p256\"}]}", "items[1].key_type: cannot");
+	             "\"use\":\"u\",\"subject\":\"CN=l\",\"key_from\":\"r\","
+	             "\"key_type\":\"ec-p256\"}]}",
+	    "items[1].key_type: cannot");
 	expect_error("{\"version\":2,\"items\":[" ROOT "]}", "version");
 	expect_error("{\"items\":[]}", "items: missing");
 }
@@ -296,8 +314,8 @@ test_profile_parse_time_forms(void **state)
 	assert_int_equal(t, 1767225600);
 	assert_int_equal(profile_parse_time("2026-01-01", &t), 0);
 	assert_int_equal(t, 1767225600);
-	assert_string_equal(profile_format_time(t, buf, sizeof(buf)),
-	    "2026-01-01T00:00:00Z");
+	assert_string_equal(
+	    profile_format_time(t, buf, sizeof(buf)), "2026-01-01T00:00:00Z");
 	assert_int_equal(profile_parse_time("2026-13-01T00:00:00Z", &t), -1);
 	assert_int_equal(profile_parse_time("yesterday", &t), -1);
 	assert_int_equal(profile_parse_time("@12x", &t), -1);
@@ -307,24 +325,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_profile_default_parses),
-		cmocka_unit_test(test_profile_fixture_matches_builtin),
-		cmocka_unit_test(
-		    test_profile_hosts_expand_to_domain_and_members),
-		cmocka_unit_test(test_profile_domain_substituted),
-		cmocka_unit_test(test_profile_role_defaults),
-		cmocka_unit_test(
-		    test_profile_default_chain_is_leaf_and_intermediates),
-		cmocka_unit_test(test_profile_unknown_item_key_names_path),
-		cmocka_unit_test(test_profile_unknown_top_key_names_path),
-		cmocka_unit_test(test_profile_impossible_dates_rejected),
-		cmocka_unit_test(test_profile_bad_offset_rejected),
-		cmocka_unit_test(test_profile_missing_issuer_rejected),
-		cmocka_unit_test(test_profile_bad_key_usage_names_index),
-		cmocka_unit_test(test_profile_bad_san_rejected),
-		cmocka_unit_test(test_profile_bad_values_rejected),
-		cmocka_unit_test(test_profile_parse_when_offsets),
-		cmocka_unit_test(test_profile_parse_time_forms),
+	    cmocka_unit_test(test_profile_default_parses),
+	    cmocka_unit_test(test_profile_fixture_matches_builtin),
+	    cmocka_unit_test(test_profile_hosts_expand_to_domain_and_members),
+	    cmocka_unit_test(test_profile_domain_substituted),
+	    cmocka_unit_test(test_profile_role_defaults),
+	    cmocka_unit_test(
+	        test_profile_default_chain_is_leaf_and_intermediates),
+	    cmocka_unit_test(test_profile_unknown_item_key_names_path),
+	    cmocka_unit_test(test_profile_unknown_top_key_names_path),
+	    cmocka_unit_test(test_profile_impossible_dates_rejected),
+	    cmocka_unit_test(test_profile_bad_offset_rejected),
+	    cmocka_unit_test(test_profile_missing_issuer_rejected),
+	    cmocka_unit_test(test_profile_bad_key_usage_names_index),
+	    cmocka_unit_test(test_profile_bad_san_rejected),
+	    cmocka_unit_test(test_profile_bad_values_rejected),
+	    cmocka_unit_test(test_profile_parse_when_offsets),
+	    cmocka_unit_test(test_profile_parse_time_forms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
