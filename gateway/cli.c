@@ -755,30 +755,30 @@ cli_gw_create_doc(struct cli_cmd *c)
 	int bad = 0, rc = CLI_EXIT_USAGE;
 	size_t i;
 
-	t = cli_args_value(c->a, "--sku", &bad);
-	if ((sku = vocab_value_from_text(skup, t != NULL ? t :
-		 "Standard_Medium", err, sizeof(err))) == NULL)
-		goto usage;
-	t = cli_args_value(c->a, "--capacity", &bad);
-	if ((cap = vocab_value_from_text(capp, t != NULL ? t : "2", err,
-		 sizeof(err))) == NULL)
-		goto usage;
-	t = cli_args_value(c->a, "--http-settings-protocol", &bad);
-	if ((proto = vocab_value_from_text(hsp, t != NULL ? t : "Http", err,
-		 sizeof(err))) == NULL)
-		goto usage;
-	t = cli_args_value(c->a, "--http-settings-cookie-based-affinity", &bad);
-	if ((aff = vocab_value_from_text(affp, t != NULL ? t : "Disabled", err,
-		 sizeof(err))) == NULL)
-		goto usage;
-	t = cli_args_value(c->a, "--frontend-port", &bad);
-	if ((fport = vocab_value_from_text(portp, t != NULL ? t : "80", err,
-		 sizeof(err))) == NULL)
-		goto usage;
-	t = cli_args_value(c->a, "--http-settings-port", &bad);
-	if ((hport = vocab_value_from_text(portp, t != NULL ? t : "80", err,
-		 sizeof(err))) == NULL)
-		goto usage;
+	{
+		/* each --argument's text through its vocabulary row */
+		const struct {
+			const char *arg, *def;
+			const struct vocab_prop *p;
+			json_t **out;
+		} vals[] = {
+			{ "--sku", "Standard_Medium", skup, &sku },
+			{ "--capacity", "2", capp, &cap },
+			{ "--http-settings-protocol", "Http", hsp, &proto },
+			{ "--http-settings-cookie-based-affinity", "Disabled",
+			    affp, &aff },
+			{ "--frontend-port", "80", portp, &fport },
+			{ "--http-settings-port", "80", portp, &hport },
+		};
+
+		for (i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			t = cli_args_value(c->a, vals[i].arg, &bad);
+			*vals[i].out = vocab_value_from_text(vals[i].p,
+			    t != NULL ? t : vals[i].def, err, sizeof(err));
+			if (*vals[i].out == NULL)
+				goto usage;
+		}
+	}
 	if (bad) {
 		snprintf(err, sizeof(err), "expected one argument");
 		goto usage;

@@ -54,31 +54,8 @@ cli_out_skip_ws(const char *p, const char *end)
 	return p;
 }
 
-/* The matching close of the bracket at p (quotes respected), or NULL. */
-static const char *
-cli_out_close(const char *p, const char *end)
-{
-	char open = *p, close = open == '[' ? ']' : open == '{' ? '}' : ')';
-	int depth = 0;
-	char quote = 0;
-
-	for (; p < end; p++) {
-		if (quote) {
-			if (*p == quote)
-				quote = 0;
-			continue;
-		}
-		if (*p == '\'' || *p == '`' || *p == '"')
-			quote = *p;
-		else if (*p == open)
-			depth++;
-		else if (*p == close && --depth == 0)
-			return p;
-	}
-	return NULL;
-}
-
-/* The next top-level occurrence of ch in [p, end), or end. */
+/* The next top-level occurrence of ch in [p, end) (quotes and nested
+ * brackets skipped), or end. */
 static const char *
 cli_out_find(const char *p, const char *end, char ch)
 {
@@ -89,18 +66,25 @@ cli_out_find(const char *p, const char *end, char ch)
 		if (quote) {
 			if (*p == quote)
 				quote = 0;
-			continue;
-		}
-		if (*p == '\'' || *p == '`' || *p == '"')
+		} else if (depth == 0 && *p == ch)
+			return p;
+		else if (*p == '\'' || *p == '`' || *p == '"')
 			quote = *p;
 		else if (*p == '[' || *p == '{' || *p == '(')
 			depth++;
 		else if (*p == ']' || *p == '}' || *p == ')')
 			depth--;
-		else if (depth == 0 && *p == ch)
-			return p;
 	}
 	return end;
+}
+
+/* The matching close of the bracket at p, or NULL. */
+static const char *
+cli_out_close(const char *p, const char *end)
+{
+	const char *c = cli_out_find(p + 1, end, *p == '[' ? ']' : '}');
+
+	return c < end ? c : NULL;
 }
 
 /* Does [p, end) hold a projection at its top level (then a projection
