@@ -61,6 +61,8 @@ struct conn {
 
 static void conn_process(struct conn *c);
 static int conn_timer_prepare(struct conn *c, event_callback_fn cb);
+static json_t *backend_last_json(const struct backend *b,
+    const struct backend_last *l);
 
 /* ---- TLS contexts ------------------------------------------------------ */
 
@@ -168,8 +170,7 @@ backend_reset_counters(struct backend *b)
 	json_object_clear(b->sni_seen);
 	json_object_clear(b->hosts_seen);
 	json_object_clear(b->tls_versions);
-	json_decref(b->last_request);
-	b->last_request = NULL;
+	b->last.valid = 0;
 }
 
 json_t *
@@ -177,14 +178,14 @@ backend_json(const struct backend *b)
 {
 	json_t *o;
 
-	o = json_pack("{s:s,s:s,s:i,s:s,s:b,s:I,s:I,s:I,s:O,s:O,s:O,s:O,s:o}",
+	o = json_pack("{s:s,s:s,s:i,s:s,s:b,s:I,s:I,s:I,s:O,s:O,s:O,s:o,s:o}",
 	    "name", b->conf->name, "address", b->addr_str, "port", b->port,
 	    "protocol", b->conf->protocol == FARM_HTTPS ? "https" : "http",
 	    "up", b->up, "requests", (json_int_t)b->requests, "handshakes",
 	    (json_int_t)b->handshakes, "resumed", (json_int_t)b->resumed,
 	    "sni_seen", b->sni_seen, "hosts_seen", b->hosts_seen,
 	    "tls_versions", b->tls_versions, "last_request",
-	    b->last_request != NULL ? b->last_request : json_null(),
+	    backend_last_json(b, &b->last),
 	    "behaviour", farm_behaviour_json(&b->beh));
 	return o;
 }
@@ -326,70 +327,121 @@ conn_sni(const struct conn *c)
 	return SSL_get_servername(c->ssl, TLSEXT_NAMETYPE_host_name);
 }
 
-/* The echo document of the current request; caller owns it. */
-static json_t *
-conn_echo_json(struct conn *c)
+static int
+last_add(struct backend_last *l, const char *p, size_t n)
+{
+	char *nb;
+	size_t cap;
+
+	if (l->len + n + 1 > l->cap) {
+		cap = l->cap ? l->cap : 512;
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		if ((nb = realloc(l->buf, cap)) == NULL)
+			return -1;
+		l->buf = nb;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, p, n);
+	l->buf[l->len + n] = '\0';
+	l->len += n + 1;
+	return 0;
+}
+
+/* Copy what the echo document needs of the current request into l. */
+static void
+conn_snapshot(struct conn *c, struct backend_last *l)
 {
 	const struct http_msg *m = &c->parser.msg;
-	const char *q = memchr(m->target, '?', m->target_len);
-	json_t *o, *h, *old;
+	const char *sni = conn_sni(c);
 	size_t i;
+
+	l->valid = 0;
+	l->len = 0;
+	l->nheaders = 0;
+	if (last_add(l, m->method, m->method_len) != 0 ||
+	    last_add(l, m->target, m->target_len) != 0)
+		return;
+	for (i = 0; i < m->nheaders; i++) {
+		if (last_add(l, m->headers[i].name, m->headers[i].name_len) !=
+			0 ||
+		    last_add(l, m->headers[i].value,
+			m->headers[i].value_len) != 0)
+			return;
+		l->nheaders++;
+	}
+	l->minor = m->minor;
+	l->https = c->ssl != NULL;
+	l->has_sni = sni != NULL;
+	snprintf(l->sni, sizeof(l->sni), "%s", sni != NULL ? sni : "");
+	l->tls_version = c->ssl != NULL ? SSL_get_version(c->ssl) : NULL;
+	l->cipher = c->ssl != NULL ? SSL_get_cipher_name(c->ssl) : NULL;
+	l->resumed = c->ssl != NULL && SSL_session_reused(c->ssl);
+	memcpy(l->client, c->client, sizeof(l->client));
+	memcpy(l->client_addr, c->client_addr, sizeof(l->client_addr));
+	l->client_port = c->client_port;
+	l->count = c->b->requests;
+	l->valid = 1;
+}
+
+static json_t *
+json_str_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}
+
+/* The echo document of a request snapshot; caller owns it. */
+static json_t *
+backend_last_json(const struct backend *b, const struct backend_last *l)
+{
+	const char *method, *target, *q, *name, *value;
+	json_t *o, *h, *old;
+	size_t i, off;
 	char *s;
 
+	if (!l->valid)
+		return json_null();
 	if ((o = json_object()) == NULL || (h = json_object()) == NULL) {
 		json_decref(o);
 		return NULL;
 	}
-	json_object_set_new(o, "method",
-	    json_stringn(m->method, m->method_len));
+	method = l->buf;
+	target = method + strlen(method) + 1;
+	off = (size_t)(target - l->buf) + strlen(target) + 1;
+	q = strchr(target, '?');
+	json_object_set_new(o, "method", json_string(method));
 	json_object_set_new(o, "path",
-	    json_stringn(m->target,
-		q != NULL ? (size_t)(q - m->target) : m->target_len));
-	json_object_set_new(o, "query",
-	    q != NULL ? json_stringn(q + 1,
-			    m->target_len - (size_t)(q - m->target) - 1)
-		      : json_null());
+	    json_stringn(target,
+		q != NULL ? (size_t)(q - target) : strlen(target)));
+	json_object_set_new(o, "query", json_str_or_null(q ? q + 1 : NULL));
 	json_object_set_new(o, "http_version",
-	    json_string(m->minor == 0 ? "1.0" : "1.1"));
-	for (i = 0; i < m->nheaders; i++) {
-		const struct http_header *hd = &m->headers[i];
-		char *name = strndup(hd->name, hd->name_len);
-
-		if (name == NULL)
-			continue;
+	    json_string(l->minor == 0 ? "1.0" : "1.1"));
+	for (i = 0; i < l->nheaders; i++) {
+		name = l->buf + off;
+		value = name + strlen(name) + 1;
+		off += strlen(name) + strlen(value) + 2;
 		if ((old = json_object_get(h, name)) != NULL &&
-		    asprintf(&s, "%s, %.*s", json_string_value(old),
-			(int)hd->value_len, hd->value) >= 0) {
+		    asprintf(&s, "%s, %s", json_string_value(old), value) >=
+			0) {
 			json_object_set_new(h, name, json_string(s));
 			free(s);
 		} else if (old == NULL)
-			json_object_set_new(h, name,
-			    json_stringn(hd->value, hd->value_len));
-		free(name);
+			json_object_set_new(h, name, json_string(value));
 	}
 	json_object_set_new(o, "headers", h);
 	json_object_set_new(o, "protocol",
-	    json_string(c->ssl != NULL ? "https" : "http"));
+	    json_string(l->https ? "https" : "http"));
 	json_object_set_new(o, "sni",
-	    conn_sni(c) != NULL ? json_string(conn_sni(c)) : json_null());
-	if (c->ssl != NULL) {
-		json_object_set_new(o, "tls_version",
-		    json_string(SSL_get_version(c->ssl)));
-		json_object_set_new(o, "cipher",
-		    json_string(SSL_get_cipher_name(c->ssl)));
-		json_object_set_new(o, "resumed",
-		    json_boolean(SSL_session_reused(c->ssl)));
-	} else {
-		json_object_set_new(o, "tls_version", json_null());
-		json_object_set_new(o, "cipher", json_null());
-		json_object_set_new(o, "resumed", json_false());
-	}
-	json_object_set_new(o, "client", json_string(c->client));
-	json_object_set_new(o, "client_address", json_string(c->client_addr));
-	json_object_set_new(o, "client_port", json_integer(c->client_port));
-	json_object_set_new(o, "backend", json_string(c->b->conf->name));
+	    json_str_or_null(l->has_sni ? l->sni : NULL));
+	json_object_set_new(o, "tls_version", json_str_or_null(l->tls_version));
+	json_object_set_new(o, "cipher", json_str_or_null(l->cipher));
+	json_object_set_new(o, "resumed", json_boolean(l->resumed));
+	json_object_set_new(o, "client", json_string(l->client));
+	json_object_set_new(o, "client_address", json_string(l->client_addr));
+	json_object_set_new(o, "client_port", json_integer(l->client_port));
+	json_object_set_new(o, "backend", json_string(b->conf->name));
 	json_object_set_new(o, "request_count",
-	    json_integer((json_int_t)c->b->requests));
+	    json_integer((json_int_t)l->count));
 	return o;
 }
 
@@ -441,7 +493,7 @@ conn_build(struct conn *c, struct evbuffer *head, struct evbuffer *body)
 			    strlen(beh->health_body));
 	} else if (beh->echo || (pathlen == 5 &&
 				    memcmp(m->target, "/echo", 5) == 0)) {
-		if ((echo = conn_echo_json(c)) == NULL ||
+		if ((echo = backend_last_json(c->b, &c->b->last)) == NULL ||
 		    (text = json_dumps(echo, JSON_COMPACT)) == NULL)
 			goto fail;
 		evbuffer_add(payload, text, strlen(text));
@@ -529,8 +581,7 @@ conn_record(struct conn *c)
 	else
 		host[0] = '\0';
 	backend_count(c->b->hosts_seen, host);
-	json_decref(c->b->last_request);
-	c->b->last_request = conn_echo_json(c);
+	conn_snapshot(c, &c->b->last);
 }
 
 /* A complete request is in: answer as the behaviour says. Returns 0 when
@@ -889,7 +940,7 @@ backend_clear(struct backend *b)
 	json_decref(b->sni_seen);
 	json_decref(b->hosts_seen);
 	json_decref(b->tls_versions);
-	json_decref(b->last_request);
+	free(b->last.buf);
 	if (b->scratch != NULL)
 		evbuffer_free(b->scratch);
 	memset(b, 0, sizeof(*b));

@@ -26,6 +26,26 @@ struct backend_sni {
 	SSL_CTX *ctx;
 };
 
+/* The last request a backend saw, copied cheaply on the data path and
+ * turned into the echo document only when asked. */
+struct backend_last {
+	int valid;
+	char *buf; /* method\0target\0 then name\0value\0 per header */
+	size_t len, cap;
+	size_t nheaders;
+	int minor;
+	int https;
+	char sni[256]; /* "" when none was sent */
+	int has_sni;
+	const char *tls_version; /* OpenSSL's static strings */
+	const char *cipher;
+	int resumed;
+	char client[64];
+	char client_addr[48];
+	int client_port;
+	uint64_t count;
+};
+
 struct backend {
 	const struct farm_backend *conf; /* name, listen, protocol */
 	struct event_base *base;
@@ -45,7 +65,7 @@ struct backend {
 	json_t *sni_seen;
 	json_t *hosts_seen;
 	json_t *tls_versions;
-	json_t *last_request; /* NULL until the first request */
+	struct backend_last last; /* valid once a request came */
 	struct evbuffer *scratch; /* fast-path responses over plain TCP */
 	LIST_HEAD(, conn) conns;
 };

@@ -88,34 +88,46 @@ SIM_PID=$!
 wait_file "$TMP/sim.ready"
 SPORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["backends"][0]["port"])' "$TMP/sim.ready")
 
-bench() { # name url -> "rps p99"
+cpu_ticks() { # pid -> utime+stime in clock ticks
+	awk '{print $14 + $15}' "/proc/$1/stat"
+}
+
+bench() { # name url pid -> "rps p99 cpu_us_per_request"
+	local c0 c1
+	c0=$(cpu_ticks "$3")
 	wrk -t1 -c"$CONNS" -d"$DURATION" --latency "$2" >"$TMP/$1.wrk"
-	python3 - "$TMP/$1.wrk" <<'EOF'
+	c1=$(cpu_ticks "$3")
+	python3 - "$TMP/$1.wrk" "$((c1 - c0))" "$(getconf CLK_TCK)" <<'EOF'
 import re, sys
 t = open(sys.argv[1]).read()
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
 m = re.search(r"99%\s+([\d.]+)(us|ms|s)", t)
 p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-print(f"{rps:.0f} {p99:.3f}")
+n = int(re.search(r"(\d+) requests in", t).group(1))
+cpu = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(n, 1)
+print(f"{rps:.0f} {p99:.3f} {cpu:.1f}")
 EOF
 }
 
 # Interleaved rounds, best of each: other load on the machine drifts.
+# CPU time per request (of the nginx worker and of agw-sim) is printed too:
+# it does not depend on that load.
+NWORKER=$(pgrep -P "$NGINX_PID" | head -1)
 N_RPS=0; S_RPS=0
 for _ in $(seq 1 "$ROUNDS"); do
-	read -r r p < <(bench nginx "http://127.0.0.1:$NPORT/")
+	read -r r p u < <(bench nginx "http://127.0.0.1:$NPORT/" "$NWORKER")
 	if python3 -c "import sys; sys.exit(0 if $r > $N_RPS else 1)"; then
-		N_RPS=$r; N_P99=$p
+		N_RPS=$r; N_P99=$p; N_CPU=$u
 	fi
-	read -r r p < <(bench sim "http://127.0.0.1:$SPORT/")
+	read -r r p u < <(bench sim "http://127.0.0.1:$SPORT/" "$SIM_PID")
 	if python3 -c "import sys; sys.exit(0 if $r > $S_RPS else 1)"; then
-		S_RPS=$r; S_P99=$p
+		S_RPS=$r; S_P99=$p; S_CPU=$u
 	fi
 done
 RATIO=$(python3 -c "print(f'{$S_RPS / $N_RPS:.2f}')")
-printf '%-8s %10s %10s\n' server req/s p99_ms
-printf '%-8s %10s %10s\n' nginx "$N_RPS" "$N_P99"
-printf '%-8s %10s %10s\n' agw-sim "$S_RPS" "$S_P99"
+printf '%-8s %10s %10s %12s\n' server req/s p99_ms cpu_us/req
+printf '%-8s %10s %10s %12s\n' nginx "$N_RPS" "$N_P99" "$N_CPU"
+printf '%-8s %10s %10s %12s\n' agw-sim "$S_RPS" "$S_P99" "$S_CPU"
 echo "ratio agw-sim/nginx: $RATIO (target >= 0.80)"
 kill "$SIM_PID"; wait "$SIM_PID" || true; SIM_PID=
 
