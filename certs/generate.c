@@ -271,6 +271,8 @@ generate_run(const struct profile *p, const char *out_dir, const char *key_type,
 		    out_dir);
 		return -1;
 	}
+	if (profile_check_dates(p, now, err, errlen) != 0)
+		return -1;
 	items = mint_all(p, key_type, now, 0, err, errlen);
 	if (items == NULL)
 		return -1;

@@ -191,6 +191,32 @@ profile_format_time(int64_t t, char *buf, size_t len)
 }
 
 int
+profile_check_dates(
+    const struct profile *p, int64_t now, char *err, size_t errlen)
+{
+	const struct profile_item *it;
+	char nb[40], na[40];
+	size_t i;
+
+	for (i = 0; i < p->nitems; i++) {
+		it = &p->items[i];
+		if (profile_when_at(&it->not_after, now) >
+		    profile_when_at(&it->not_before, now))
+			continue;
+		snprintf(err, errlen,
+		    "%s: items[%zu].not_after: %s is not after not_before %s: "
+		    "impossible dates",
+		    p->source, i,
+		    profile_format_time(
+		        profile_when_at(&it->not_after, now), na, sizeof(na)),
+		    profile_format_time(
+		        profile_when_at(&it->not_before, now), nb, sizeof(nb)));
+		return -1;
+	}
+	return 0;
+}
+
+int
 profile_find(const struct profile *p, const char *name)
 {
 	size_t i;
@@ -236,6 +262,7 @@ profile_free(struct profile *p)
 	free(p->members);
 	free(p->key_type);
 	free(p->domain);
+	free(p->source);
 	free(p);
 }
 
@@ -854,6 +881,10 @@ profile_from_json(json_t *root, const char *source, char *err, size_t errlen)
 	if ((c.p = calloc(1, sizeof(*c.p))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", source);
 		return NULL;
+	}
+	if ((c.p->source = strdup(source)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", source);
+		goto fail;
 	}
 	if (!json_is_object(root)) {
 		profile_err(&c, "(top)", "not a JSON object");

@@ -46,6 +46,7 @@ struct profile_item {
 };
 
 struct profile {
+	char *source;   /* the file, for errors */
 	char *key_type; /* default key type of the items */
 	char *domain;
 	char **members;
@@ -69,6 +70,13 @@ struct profile *profile_from_json(
 struct profile *profile_load(const char *path, char *err, size_t errlen);
 /* Free a profile (NULL is fine). */
 void profile_free(struct profile *p);
+/*
+ * Check that every item's not_after is after its not_before once resolved
+ * against now (mixes of offsets and absolute times). Returns 0, or -1 with
+ * err naming the source and the JSON path.
+ */
+int profile_check_dates(
+    const struct profile *p, int64_t now, char *err, size_t errlen);
 /* The index of the item called name, or -1. */
 int profile_find(const struct profile *p, const char *name);
 

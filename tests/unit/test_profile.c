@@ -209,6 +209,27 @@ test_profile_impossible_dates_rejected(void **state)
 }
 
 static void
+test_profile_mixed_dates_checked_at_now(void **state)
+{
+	char err[1024] = "";
+	struct profile *p = parse("{\"items\":[{\"name\":\"r\",\"role\":"
+	                          "\"root\",\"use\":\"u\",\"subject\":\"CN=r\","
+	                          "\"not_after\":\"2026-01-01T00:00:00Z\"}]}",
+	    err, sizeof(err));
+
+	assert_non_null(p);
+	assert_int_equal(
+	    profile_check_dates(p, 1767225600 - 86400 * 100, err, sizeof(err)),
+	    0);
+	assert_int_equal(
+	    profile_check_dates(p, 1767225600 + 86400 * 31, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "test.json: items[0].not_after: "
+	                            "2026-01-01T00:00:00Z is not after"));
+	profile_free(p);
+}
+
+static void
 test_profile_bad_offset_rejected(void **state)
 {
 	expect_error(
@@ -336,6 +357,7 @@ main(void)
 	    cmocka_unit_test(test_profile_unknown_top_key_names_path),
 	    cmocka_unit_test(test_profile_impossible_dates_rejected),
 	    cmocka_unit_test(test_profile_bad_offset_rejected),
+	    cmocka_unit_test(test_profile_mixed_dates_checked_at_now),
 	    cmocka_unit_test(test_profile_missing_issuer_rejected),
 	    cmocka_unit_test(test_profile_bad_key_usage_names_index),
 	    cmocka_unit_test(test_profile_bad_san_rejected),
