@@ -256,9 +256,9 @@ health_entry_state(const struct health_entry *e)
 int
 health_is_eligible(enum health_state state)
 {
-	/* Until probes land, never-probed members take traffic (see the
-	 * shared decisions); spec 5 wants HEALTH_UNKNOWN excluded. */
-	return state == HEALTH_HEALTHY || state == HEALTH_UNKNOWN;
+	/* Spec 5: a member counts as unhealthy until its first successful
+	 * probe, so HEALTH_UNKNOWN takes no traffic. */
+	return state == HEALTH_HEALTHY;
 }
 
 int
@@ -310,8 +310,7 @@ health_sub_id(const struct config *c, const char *collection,
 	    c->name != NULL ? c->name : "agw", collection, name);
 }
 
-/* Mark in used[pool * nsettings + settings] every pair a rule uses. */
-static void
+void
 health_pairs_used(const struct config *c, unsigned char *used)
 {
 	size_t i, j;

@@ -72,9 +72,8 @@ enum health_state health_entry_state(const struct health_entry *e);
 
 /*
  * THE rule for which members take traffic (the one place it lives): a
- * member in this state may be chosen. For now HEALTH_HEALTHY and
- * HEALTH_UNKNOWN are eligible; the probe engineer flips UNKNOWN to "not
- * eligible until the first success" (spec 5) here and nowhere else.
+ * member in this state may be chosen. Only HEALTH_HEALTHY is: a member
+ * counts as unhealthy until its first successful probe (spec 5).
  */
 int health_is_eligible(enum health_state state);
 /* health_is_eligible of the entry's state; a NULL entry is not eligible. */
@@ -87,6 +86,11 @@ void health_foreach(struct health *h,
 
 /* "Healthy", "Unhealthy", "Unknown". */
 const char *health_state_name(enum health_state state);
+
+/* Mark in used[pool * c->nsettings + settings] (zeroed by the caller,
+ * npools * nsettings bytes) every (pool, setting) pair a rule or path rule
+ * uses: the pairs that are probed and shown by /backendhealth. */
+void health_pairs_used(const struct config *c, unsigned char *used);
 
 /*
  * The az network application-gateway show-backend-health JSON (spec 8) for

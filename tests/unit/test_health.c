@@ -36,8 +36,8 @@ test_health_eligibility_rule(void **state)
 {
 	assert_true(health_is_eligible(HEALTH_HEALTHY));
 	assert_false(health_is_eligible(HEALTH_UNHEALTHY));
-	/* Shared decision until probes land: never-probed members serve. */
-	assert_true(health_is_eligible(HEALTH_UNKNOWN));
+	/* Spec 5: unhealthy until the first successful probe. */
+	assert_false(health_is_eligible(HEALTH_UNKNOWN));
 	assert_false(health_entry_eligible(NULL));
 }
 

@@ -79,6 +79,12 @@ setup(void **state)
 	lbcfg_init(&f.cfg, 3);
 	f.h = health_new();
 	assert_non_null(f.h);
+	/* every member probed healthy (unknown members take no traffic) */
+	for (size_t i = 0; i < 3; i++)
+		for (size_t j = 0; j < 3; j++)
+			health_set(f.h, "pool", f.cfg.members[i].address,
+			    f.cfg.settings[j].name, HEALTH_HEALTHY, REASON_OK,
+			    NULL);
 	f.lb = lb_new(&f.cfg.c, f.h, NULL, 1000);
 	assert_non_null(f.lb);
 	*state = &f;
