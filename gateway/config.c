@@ -466,7 +466,10 @@ get_ref_list(struct loader *L, const struct obj *o, const char *name, int **out,
 
 	*out = NULL;
 	*n = 0;
-	if ((v = load_value(L, o, name, &p, &failed)) == NULL)
+	/* An empty list ("authenticationCertificates": [], as az show prints
+	 * it) references nothing: *out stays NULL, as when it is absent. */
+	if ((v = load_value(L, o, name, &p, &failed)) == NULL ||
+	    json_array_size(v) == 0)
 		return failed ? -1 : 0;
 	if ((*out = load_calloc(L, json_array_size(v), sizeof(int))) == NULL)
 		return -1;

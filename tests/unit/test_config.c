@@ -872,6 +872,41 @@ test_config_v1_auth_all_or_none(void **state)
 }
 
 static void
+test_config_v1_empty_auth_list_counts_as_none(void **state)
+{
+	json_t *doc = fixture("v1.show.json");
+
+	(void)state;
+	/* az show prints "authenticationCertificates": [] for a setting
+	 * with none: it references nothing, so the rule still applies. */
+	doc_set(doc, "backendHttpSettingsCollection[2]",
+	    json_pack("{s:s, s:i, s:s, s:[]}", "name", "https8443", "port",
+	        8443, "protocol", "Https", "authenticationCertificates"));
+	expect_error(doc, "backendHttpSettingsCollection", NULL,
+	    "Either all BackendHttpSettings must reference authentication "
+	    "certificate, or none of them should.");
+}
+
+static void
+test_config_v1_auth_none_with_empty_lists_ok(void **state)
+{
+	json_t *doc = fixture("v1.show.json");
+	struct config *c;
+
+	(void)state;
+	doc_set(doc, "backendHttpSettingsCollection[1].authenticationCertificates",
+	    json_array());
+	doc_set(doc, "backendHttpSettingsCollection[2]",
+	    json_pack("{s:s, s:i, s:s, s:[]}", "name", "https8443", "port",
+	        8443, "protocol", "Https", "authenticationCertificates"));
+	c = expect_ok(doc);
+	assert_int_equal(c->settings[1].nauth_certs, 0);
+	assert_null(c->settings[1].auth_certs);
+	assert_int_equal(c->settings[2].nauth_certs, 0);
+	config_unref(c);
+}
+
+static void
 test_config_v2_roots_without_host_warns(void **state)
 {
 	json_t *doc = fixture("v2.show.json");
@@ -1420,6 +1455,8 @@ main(void)
 	    cmocka_unit_test(test_config_probe_pick_host_incompatible),
 	    cmocka_unit_test(test_config_probe_pick_host_with_host_name),
 	    cmocka_unit_test(test_config_v1_auth_all_or_none),
+	    cmocka_unit_test(test_config_v1_empty_auth_list_counts_as_none),
+	    cmocka_unit_test(test_config_v1_auth_none_with_empty_lists_ok),
 	    cmocka_unit_test(test_config_v2_roots_without_host_warns),
 	    cmocka_unit_test(test_config_frontend_port_out_of_range),
 	    cmocka_unit_test(test_config_settings_port_out_of_range),

@@ -755,6 +755,61 @@ test_verify_v1_without_auth_certs_dates_then_name(void **state)
 	    REASON_V1_CN_MISMATCH, K.public_leaf.cert, K.public_int.cert, NULL);
 }
 
+static void
+test_verify_v1_san_before_cn(void **state)
+{
+	/* CN www.farm.test, SAN other.farm.test: the SAN decides on v1 too. */
+	check_free(v1_auth(K.san_over_cn.cert), HOST, REASON_V1_CN_MISMATCH,
+	    K.san_over_cn.cert, NULL);
+	check_free(v1_auth(K.san_over_cn.cert), "other.farm.test", REASON_OK,
+	    K.san_over_cn.cert, NULL);
+}
+
+static void
+test_verify_v1_cn_used_without_san(void **state)
+{
+	check_free(v1_auth(K.cn_only.cert), HOST, REASON_OK, K.cn_only.cert,
+	    NULL);
+	check_free(v1_auth(K.cn_only.cert), "other.farm.test",
+	    REASON_V1_CN_MISMATCH, K.cn_only.cert, NULL);
+}
+
+static void
+test_verify_v1_any_listed_cert_matches(void **state)
+{
+	X509 *auth[] = {K.wrong_host.cert, K.self_signed.cert, K.leaf.cert,
+	    NULL};
+
+	check_free(policy(CONFIG_SKU_V1, auth, NULL, 1, 1), HOST, REASON_OK,
+	    K.leaf.cert, K.farm_int.cert, NULL);
+}
+
+static void
+test_verify_v2_ip_literal_name_not_checked(void **state)
+{
+	/* An IP is never sent as SNI, so there is no name to check. */
+	check_free(v2_custom(), "127.0.1.1", REASON_OK, K.wrong_host.cert,
+	    K.farm_int.cert, NULL);
+}
+
+static void
+test_verify_v2_wk_expired_anchor(void **state)
+{
+	X509_STORE *st = X509_STORE_new();
+	struct config c = {.sku = CONFIG_SKU_V2};
+	struct config_settings s = {.validate_chain = 1, .validate_sni = 1};
+	struct verify_policy *p;
+
+	/* The well-known store's root is checked for its dates as well. */
+	assert_non_null(st);
+	assert_true(X509_STORE_add_cert(st, K.expired_root.cert));
+	p = verify_policy_new(&c, &s, st);
+	X509_STORE_free(st);
+	assert_non_null(p);
+	check_free(p, HOST, REASON_EXPIRED, K.expired_root_leaf.cert,
+	    K.expired_root_int.cert, NULL);
+}
+
 /* ---- policy and store ---------------------------------------------------- */
 
 static void
@@ -1166,6 +1221,11 @@ main(void)
 	    T(test_verify_v1_empty_chain_not_whitelisted),
 	    T(test_verify_v1_without_auth_certs_uses_well_known),
 	    T(test_verify_v1_without_auth_certs_dates_then_name),
+	    T(test_verify_v1_san_before_cn),
+	    T(test_verify_v1_cn_used_without_san),
+	    T(test_verify_v1_any_listed_cert_matches),
+	    T(test_verify_v2_ip_literal_name_not_checked),
+	    T(test_verify_v2_wk_expired_anchor),
 	    T(test_verify_policy_ignores_dangling_indexes),
 	    T(test_verify_store_load_reads_bundle),
 	    T(test_verify_store_load_error_names_file),
