@@ -341,6 +341,91 @@ test_vocab_default_az_differs(void **state)
 	assert_null(vocab_default_json(vocab_prop("probes", "host"), 0));
 }
 
+/* Default (loader, az) and range of one INT property, as spec 6 and 7. */
+static void
+assert_int_prop(const char *coll, const char *name, long def, long az_def,
+    long min, long max)
+{
+	const struct vocab_prop *p = vocab_prop(coll, name);
+	json_t *a, *b;
+
+	assert_non_null(p);
+	assert_int_equal(p->type, VOCAB_INT);
+	assert_int_equal(p->min, min);
+	assert_int_equal(p->max, max);
+	a = vocab_default_json(p, 0);
+	b = vocab_default_json(p, 1);
+	if (def < 0) {
+		assert_null(a);
+	} else {
+		assert_non_null(a);
+		assert_int_equal(json_integer_value(a), def);
+	}
+	assert_non_null(b);
+	assert_int_equal(json_integer_value(b), az_def);
+	json_decref(a);
+	json_decref(b);
+}
+
+static void
+test_vocab_spec_defaults_and_ranges(void **state)
+{
+	(void)state;
+	/* The service's probe defaults 30/30/3; az probe create 30/120/8. */
+	assert_int_prop("probes", "interval", 30, 30, 1, 86400);
+	assert_int_prop("probes", "timeout", 30, 120, 1, 86400);
+	assert_int_prop("probes", "unhealthyThreshold", 3, 8, 1, 20);
+	assert_int_prop("backendHttpSettingsCollection", "requestTimeout", 20,
+	    20, 1, 86400);
+	assert_int_prop("backendHttpSettingsCollection",
+	    "connectionDraining.drainTimeoutInSec", 1, 1, 1, 3600);
+	assert_int_equal(vocab_prop("requestRoutingRules", "priority")->min, 1);
+	assert_int_equal(
+	    vocab_prop("requestRoutingRules", "priority")->max, 20000);
+	assert_int_equal(
+	    vocab_prop("requestRoutingRules", "priority")->skus, VOCAB_SKU_V2);
+	assert_int_equal(vocab_prop("probes", "port")->skus, VOCAB_SKU_V2);
+}
+
+static void
+test_vocab_sku_values_and_tiers(void **state)
+{
+	static const char *const names[] = {"Standard_Small",
+	    "Standard_Medium", "Standard_Large", "WAF_Medium", "WAF_Large",
+	    "Standard_v2", "WAF_v2"};
+	static const char *const tiers[] = {
+	    "Standard", "WAF", "Standard_v2", "WAF_v2"};
+	const struct vocab_prop *pn = vocab_prop("applicationGateways",
+	                                    "sku.name"),
+	                        *pt = vocab_prop("applicationGateways",
+	                                    "sku.tier");
+	char err[256];
+	size_t i;
+	json_t *v;
+
+	(void)state;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		v = json_string(names[i]);
+		assert_int_equal(vocab_check(pn, v, err, sizeof(err)), 0);
+		json_decref(v);
+	}
+	for (i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++) {
+		v = json_string(tiers[i]);
+		assert_int_equal(vocab_check(pt, v, err, sizeof(err)), 0);
+		json_decref(v);
+	}
+	v = json_string("Standard_Small_v2");
+	assert_int_equal(vocab_check(pn, v, err, sizeof(err)), -2);
+	json_decref(v);
+	assert_string_equal(vocab_sku_tiers(VOCAB_SKU_V1), "Standard,WAF");
+	assert_string_equal(
+	    vocab_sku_tiers(VOCAB_SKU_V2), "Standard_v2,WAF_v2");
+	assert_string_equal(vocab_prop("applicationGateways",
+	                        "authenticationCertificates")
+	                        ->feature,
+	    "AuthenticationCertificates");
+}
+
 int
 main(void)
 {
@@ -363,6 +448,8 @@ main(void)
 	    cmocka_unit_test(test_vocab_value_from_text),
 	    cmocka_unit_test(test_vocab_value_from_text_errors),
 	    cmocka_unit_test(test_vocab_default_az_differs),
+	    cmocka_unit_test(test_vocab_spec_defaults_and_ranges),
+	    cmocka_unit_test(test_vocab_sku_values_and_tiers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
