@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <openssl/err.h>
 
@@ -428,6 +429,46 @@ farm_manifest_path(json_t *item, const char *field, const char *mdir)
 	return farm_path(mdir, json_string_value(v));
 }
 
+/* One loaded manifest, reused while the file is unchanged: a farm of a
+ * thousand backends names the same manifest a thousand times. */
+static struct {
+	char *path;
+	struct stat st;
+	json_t *doc;
+} farm_manifest_cache;
+
+void
+farm_cache_clear(void)
+{
+	free(farm_manifest_cache.path);
+	json_decref(farm_manifest_cache.doc);
+	memset(&farm_manifest_cache, 0, sizeof(farm_manifest_cache));
+}
+
+/* The manifest's JSON (a new reference), or NULL with err set. */
+static json_t *
+farm_manifest_load(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	json_t *doc;
+
+	if (stat(path, &st) == 0 && farm_manifest_cache.doc != NULL &&
+	    strcmp(farm_manifest_cache.path, path) == 0 &&
+	    st.st_ino == farm_manifest_cache.st.st_ino &&
+	    st.st_size == farm_manifest_cache.st.st_size &&
+	    st.st_mtim.tv_sec == farm_manifest_cache.st.st_mtim.tv_sec &&
+	    st.st_mtim.tv_nsec == farm_manifest_cache.st.st_mtim.tv_nsec)
+		return json_incref(farm_manifest_cache.doc);
+	if ((doc = jsonio_load_file(path, err, errlen)) == NULL)
+		return NULL;
+	farm_cache_clear();
+	if ((farm_manifest_cache.path = strdup(path)) != NULL) {
+		farm_manifest_cache.st = st;
+		farm_manifest_cache.doc = json_incref(doc);
+	}
+	return doc;
+}
+
 static int
 farm_tls_variant(const char *variant, const char *manifest,
     struct farm_tls *t, const char *where, char *err, size_t errlen)
@@ -442,7 +483,7 @@ farm_tls_variant(const char *variant, const char *manifest,
 		    "\"manifest\" key)", where, variant);
 		return -1;
 	}
-	if ((root = jsonio_load_file(manifest, jerr, sizeof(jerr))) == NULL) {
+	if ((root = farm_manifest_load(manifest, jerr, sizeof(jerr))) == NULL) {
 		farm_seterr(err, errlen, "%s.variant: manifest %s", where,
 		    jerr);
 		return -1;

@@ -91,6 +91,9 @@ struct farm *farm_parse(json_t *root, const char *file, char *err,
     size_t errlen);
 /* Free a farm (NULL is fine). */
 void farm_free(struct farm *f);
+/* Drop the cached manifest (variants re-read an unchanged manifest from a
+ * cache; a changed file is read again). Call at exit. */
+void farm_cache_clear(void);
 
 /*
  * Parse a behaviour object into b (defaults for absent keys). where prefixes

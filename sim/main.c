@@ -186,6 +186,7 @@ out:
 	if (s.base != NULL)
 		event_base_free(s.base);
 	farm_free(s.farm);
+	farm_cache_clear();
 	return rc;
 }
 
