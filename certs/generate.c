@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,23 +230,31 @@ generate_rmtree(const char *path)
 	nftw(path, generate_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* 1: missing or empty; 2: a previous output; 0: something else. */
+/* 1: missing; 2: a previous output; 3: an empty folder; 0: anything
+ * else (not ours to replace). */
 static int
 generate_replaceable(const char *dir)
 {
 	char path[4096];
+	struct dirent *e;
 	struct stat st;
-	int r;
+	int empty = 1;
+	DIR *d;
 
 	if (stat(dir, &st) != 0)
 		return errno == ENOENT ? 1 : 0;
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	if (rmdir(dir) == 0)
-		return 1;
 	snprintf(path, sizeof(path), "%s/manifest.json", dir);
-	r = access(path, F_OK) == 0 ? 2 : 0;
-	return r;
+	if (access(path, F_OK) == 0)
+		return 2;
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while (empty && (e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty ? 3 : 0;
 }
 
 int
@@ -253,17 +262,22 @@ generate_run(const struct profile *p, const char *out_dir, const char *key_type,
     int64_t now, char *err, size_t errlen)
 {
 	struct mint_item *items = NULL;
-	char tmp[4096], old[4096], path[4096];
+	char tmp[4096], old[4096], path[4096], dir[4096];
 	json_t *m = NULL;
-	size_t i;
+	size_t i, len;
 	int ok, kind, wk;
 	FILE *f;
 
 	tmp[0] = old[0] = '\0';
-	if (strlen(out_dir) + 32 > sizeof(tmp)) {
-		snprintf(err, errlen, "%s: path too long", out_dir);
+	if (strlen(out_dir) + 32 > sizeof(dir) || out_dir[0] == '\0') {
+		snprintf(err, errlen, "%s: bad or too long a path", out_dir);
 		return -1;
 	}
+	/* "out/" names the folder "out": the temporary one goes beside it. */
+	strcpy(dir, out_dir);
+	for (len = strlen(dir); len > 1 && dir[len - 1] == '/'; len--)
+		dir[len - 1] = '\0';
+	out_dir = dir;
 	if ((kind = generate_replaceable(out_dir)) == 0) {
 		snprintf(err, errlen,
 		    "%s: exists and is not an agw-certs "
@@ -320,6 +334,11 @@ generate_run(const struct profile *p, const char *out_dir, const char *key_type,
 			old[0] = '\0';
 			goto fail;
 		}
+	}
+	if (kind == 3 && rmdir(out_dir) != 0 && errno != ENOENT) {
+		snprintf(err, errlen, "%s: cannot replace the empty folder: %s",
+		    out_dir, strerror(errno));
+		goto fail;
 	}
 	if (rename(tmp, out_dir) != 0) {
 		snprintf(err, errlen, "%s: cannot rename %s into place: %s",

@@ -405,7 +405,7 @@ def test_certs_refuses_foreign_folder_and_replaces_own(tmp_path):
     (out / "keep.txt").unlink()
     certs("generate", "--out", out, "--key-type", "ec-p256")
     first = json.loads((out / "manifest.json").read_text())
-    certs("generate", "--out", out, "--key-type", "ec-p256")
+    certs("generate", "--out", f"{out}/", "--key-type", "ec-p256")
     second = json.loads((out / "manifest.json").read_text())
     assert first["items"]["ca-signed"]["serial"] != \
         second["items"]["ca-signed"]["serial"]
