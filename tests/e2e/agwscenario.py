@@ -52,7 +52,7 @@ TOP_KEYS = {"name", "description", "markers", "sku", "certs", "farm",
             "gateway", "steps", "probe_scale", "timeout"}
 STEP_KINDS = ("send", "wait_health", "agw", "rotate", "behaviour", "down",
               "up", "reload", "config", "load", "reset", "wait_log", "check",
-              "note")
+              "seen", "note")
 ARM_TOP = ("name", "type", "id", "location", "apiVersion", "etag", "tags")
 ITEM_TOP = ("name", "id", "etag", "type")
 # Reference fields (a bare name in a fragment becomes {"id": ...}) and the
@@ -928,6 +928,7 @@ class Lab:
         self.variables.update({"net": self.net, "dir": str(self.dir),
                                "config": str(self.config)})
         self.resolve = {}
+        self.jars = {}
 
     # -- farm
     def start_farm(self, backends):
@@ -991,9 +992,15 @@ class Lab:
         return json.loads(self.config.read_text())
 
     def write_config(self, doc):
+        """Write the gateway document atomically, in the shape the file
+        already has (agw keeps the az show shape); a new file is written in
+        the ARM template shape."""
         self.config.parent.mkdir(parents=True, exist_ok=True)
+        hoisted = self.config.exists() and \
+            "properties" not in self.read_config()
         tmp = self.config.with_suffix(".tmp")
-        tmp.write_text(json.dumps(to_arm(doc), indent=1))
+        tmp.write_text(json.dumps(doc if hoisted else to_arm(doc),
+                                  indent=1))
         tmp.replace(self.config)
 
     def apply_arm(self, frag):
@@ -1131,9 +1138,14 @@ class Lab:
         port = lst["port"]
         addr = lst.get("address", "127.0.0.1")
 
+        if isinstance(cookies, str):
+            shared = self.jars.setdefault(cookies, {})
+        else:
+            shared = None
+
         def worker(n):
             out = []
-            jar = {}
+            jar = shared if shared is not None else {}
             conn = None
             for _ in range(n):
                 if conn is None or not keep:
@@ -1353,10 +1365,10 @@ class Scenario:
                 self.fail(where, [str(e)[:500]])
         elif kind == "check":
             self.check(arg, where)
+        elif kind == "seen":
+            self.seen(arg, where)
         elif kind == "load":
             self.load(arg, path, where)
-        if kind in ("seen",):
-            pass
 
     def check(self, arg, where):
         """agw-gateway --check on the current config: ok, or errors."""
@@ -1373,8 +1385,6 @@ class Scenario:
                 self.fail(where, [f"--check: expected an error containing "
                                   f"{e!r}, got exit {cp.returncode}: "
                                   f"{out[-1500:]}"])
-        if "seen" in arg:
-            self.seen(arg["seen"], where)
 
     def seen(self, want, where):
         probs = []
@@ -1630,7 +1640,14 @@ def pytest_configure(config):
                  ("v2", "runs an Application Gateway v2 (Standard_v2)"),
                  ("rotation", "a certificate rotation rehearsal"),
                  ("slow", "takes more than a few seconds"),
-                 ("matrix", "a cell of the conformance matrix")):
+                 ("matrix", "a cell of the conformance matrix"),
+                 ("routing", "listeners, rules, path maps, multi-site"),
+                 ("lb", "round robin, affinity, draining"),
+                 ("sni", "SNI and Host rules"),
+                 ("probe", "health probes and healthProbeLog texts"),
+                 ("errors", "gateway-made 502/504 and passed-through 5xx"),
+                 ("config", "configuration validation and reloads"),
+                 ("agw", "the gateway is configured with agw commands")):
         config.addinivalue_line("markers", f"{m}: {h}")
     config._agw_t0 = time.monotonic()
     if not hasattr(config, "workerinput"):
