@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "net.h"
+#include "probe.h"
 #include "verify.h"
 #include "worker.h"
 
@@ -247,6 +248,13 @@ main_parse(int argc, char **argv, struct gateway_opts *o)
 	return 0;
 }
 
+/* The health prober (main thread); NULL before start-up completes. */
+static struct prober *main_prober;
+/* Set when start-up fails from the loop (the ready file). */
+static int main_failed;
+/* The longest the ready file waits for the first probe round. */
+#define MAIN_SETTLE_MS 3000
+
 static void
 main_reload_record(struct gateway *gw, int ok, const struct config_errors *e,
     const char *extra)
@@ -320,6 +328,9 @@ main_reload(struct gateway *gw)
 	config_unref(c);
 	rt->generation = ++gw->generation;
 	worker_runtime_publish(gw, rt);
+	if (main_prober != NULL &&
+	    probe_configure(main_prober, rt) != 0)
+		log_warn("reload: probes keep the previous pairs");
 	main_reload_record(gw, 1, NULL, NULL);
 	log_info("configuration generation %u loaded from %s", rt->generation,
 	    gw->opts.config_path);
@@ -434,11 +445,27 @@ main_ready_file(struct gateway *gw, unsigned generation)
 	return rc;
 }
 
+/* The first probe round is over (or MAIN_SETTLE_MS passed): ready. */
+static void
+main_settled_cb(void *arg)
+{
+	struct gateway *gw = arg;
+
+	if (gw->opts.ready_file == NULL ||
+	    main_ready_file(gw, gw->generation) == 0)
+		return;
+	log_err("%s: cannot write the ready file", gw->opts.ready_file);
+	main_failed = 1;
+	event_base_loopbreak(gw->base);
+}
+
 static void
 main_free(struct gateway *gw)
 {
 	size_t i;
 
+	probe_free(main_prober);
+	main_prober = NULL;
 	admin_free(gw->admin);
 	worker_free_all(gw);
 	if (gw->rt != NULL)
@@ -560,13 +587,23 @@ main(int argc, char **argv)
 	}
 	log_info("configuration generation %u loaded from %s", gw.generation,
 	    gw.opts.config_path);
-	if (gw.opts.ready_file != NULL && main_ready_file(&gw,
-					      gw.generation) != 0) {
-		snprintf(err, sizeof(err), "%s: cannot write the ready file",
-		    gw.opts.ready_file);
+	/* Probing starts at once; members take traffic after their first
+	 * successful probe, so the ready file waits for the first round. */
+	rt = worker_runtime_current(&gw);
+	main_prober = probe_new(&gw);
+	if (main_prober == NULL ||
+	    probe_on_settled(main_prober, MAIN_SETTLE_MS, main_settled_cb,
+		&gw) != 0 ||
+	    probe_configure(main_prober, rt) != 0) {
+		worker_runtime_unref(rt);
+		snprintf(err, sizeof(err), "cannot start the probes");
 		goto fail;
 	}
-	event_base_loop(gw.base, EVLOOP_NO_EXIT_ON_EMPTY);
+	worker_runtime_unref(rt);
+	if (!main_failed)
+		event_base_loop(gw.base, EVLOOP_NO_EXIT_ON_EMPTY);
+	probe_free(main_prober);
+	main_prober = NULL;
 	admin_free(gw.admin);
 	gw.admin = NULL;
 	worker_stop_all(&gw);
@@ -576,7 +613,7 @@ main(int argc, char **argv)
 	main_free(&gw);
 	ERR_clear_error();
 	log_info("stopped");
-	return 0;
+	return main_failed ? 1 : 0;
 fail:
 	log_err("%s", err);
 	worker_stop_all(&gw);

@@ -189,6 +189,7 @@ struct probe_pair {
 	struct http_parser resp;
 	int resp_init;
 	struct evbuffer *body;
+	int settled;			/* had its first outcome */
 };
 
 struct prober {
@@ -198,6 +199,11 @@ struct prober {
 					  * Http settings */
 	struct probe_pair *pairs;
 	size_t npairs;
+	/* start-up: told once every pair has a first outcome */
+	void (*settled_cb)(void *);
+	void *settled_arg;
+	struct event *settle_timer;
+	size_t unsettled;
 };
 
 static void probe_start(struct probe_pair *pp);
@@ -259,11 +265,47 @@ probe_policies_free(struct verify_policy **policies, size_t n)
 	free(policies);
 }
 
+/* Tell the start-up callback, once. */
+static void
+probe_settle(struct prober *pr)
+{
+	void (*cb)(void *) = pr->settled_cb;
+
+	pr->settled_cb = NULL;
+	if (pr->settle_timer != NULL)
+		event_del(pr->settle_timer);
+	if (cb != NULL)
+		cb(pr->settled_arg);
+}
+
+static void
+probe_settle_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	probe_settle(arg);
+}
+
+int
+probe_on_settled(struct prober *pr, int max_ms, void (*cb)(void *),
+    void *arg)
+{
+	struct timeval tv = { max_ms / 1000, (max_ms % 1000) * 1000 };
+
+	if (pr->settle_timer == NULL &&
+	    (pr->settle_timer = evtimer_new(pr->gw->base,
+		 probe_settle_timer_cb, pr)) == NULL)
+		return -1;
+	pr->settled_cb = cb;
+	pr->settled_arg = arg;
+	return evtimer_add(pr->settle_timer, &tv);
+}
+
 void
 probe_free(struct prober *pr)
 {
 	if (pr == NULL)
 		return;
+	if (pr->settle_timer != NULL)
+		event_free(pr->settle_timer);
 	probe_pairs_free(pr->pairs, pr->npairs);
 	if (pr->rt != NULL) {
 		probe_policies_free(pr->policies, pr->rt->cfg->nsettings);
@@ -332,6 +374,12 @@ probe_done(struct probe_pair *pp, enum reason_code reason,
 	/* Below the threshold a healthy member keeps its success text. */
 	if (ok || pp->count.state != HEALTH_HEALTHY)
 		probe_publish(pr, pp);
+	if (!pp->settled) {
+		pp->settled = 1;
+		if (pr->unsettled > 0 && --pr->unsettled == 0 &&
+		    pr->settled_cb != NULL)
+			probe_settle(pr);
+	}
 	ms = probe_next_delay_ms(pr->rt->cfg->sku, &pp->count, ok,
 	    &pp->params, pr->gw->opts.probe_scale);
 	tv.tv_sec = ms / 1000;
@@ -681,11 +729,14 @@ probe_configure(struct prober *pr, struct runtime *rt)
 	pr->policies = policies;
 	pr->pairs = pairs;
 	pr->npairs = n;
+	pr->unsettled = n;
 	free(used);
 	log_info("probing %zu backend pairs (generation %u)", n,
 	    rt->generation);
 	for (i = 0; i < n; i++)
 		probe_start(&pairs[i]);
+	if (n == 0 && pr->settled_cb != NULL)
+		probe_settle(pr);
 	return 0;
 fail:
 	log_err("probes: out of memory");

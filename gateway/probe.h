@@ -111,6 +111,14 @@ struct prober *probe_new(struct gateway *gw);
  * running). Main thread only.
  */
 int probe_configure(struct prober *pr, struct runtime *rt);
+/*
+ * Call cb(arg) once, from the loop, when every pair of the next
+ * probe_configure has had its first outcome, or after max_ms, whichever
+ * comes first (start-up uses it to write the ready file once members that
+ * answer take traffic). Returns 0 or -1.
+ */
+int probe_on_settled(struct prober *pr, int max_ms, void (*cb)(void *),
+    void *arg);
 /* Number of pairs probed. */
 size_t probe_npairs(const struct prober *pr);
 /* Stop every probe and free the prober (NULL allowed). */
