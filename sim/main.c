@@ -155,18 +155,19 @@ main_run(const char *farmfile, const char *control, const char *ready)
 		log_err("cannot watch signals");
 		goto out;
 	}
-	if (ready != NULL &&
-	    main_ready_file(&s, ready, err, sizeof(err)) != 0) {
-		log_err("--ready-file %s", err);
-		goto out;
-	}
 	{
 		char a[80];
 
 		log_info("control API on %s",
 		    net_addr_str(&s.control, a, sizeof(a)));
 	}
+	/* Logged before the ready file, so a reader of it finds the line. */
 	log_info("farm ready: %zu backends", s.nbackends);
+	if (ready != NULL &&
+	    main_ready_file(&s, ready, err, sizeof(err)) != 0) {
+		log_err("--ready-file %s", err);
+		goto out;
+	}
 	if (event_base_dispatch(s.base) < 0) {
 		log_err("event loop failed");
 		goto out;
