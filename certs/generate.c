@@ -123,15 +123,57 @@ generate_close(FILE *f, int ok, const char *dir, const char *name, char *err,
 	return ok ? 0 : -1;
 }
 
+/* NAME.pfx: key, certificate and the rest of its chain (as a listener
+ * presents it), under the item's password. */
 static int
-generate_write_item(const struct profile *p, const struct mint_item *items,
-    size_t idx, const char *dir, char *err, size_t errlen)
+generate_write_pfx(const struct mint_item *items, size_t idx, const char *dir,
+    char *err, size_t errlen)
+{
+	const struct mint_item *it = &items[idx];
+	STACK_OF(X509) *ca = NULL;
+	PKCS12 *p12 = NULL;
+	char file[600], ossl[256];
+	size_t i;
+	FILE *f;
+	int ok;
+
+	snprintf(file, sizeof(file), "%s.pfx", it->pi->name);
+	if ((ca = sk_X509_new_null()) == NULL)
+		goto fail_build;
+	for (i = 0; i < it->pi->nchain; i++)
+		if (it->pi->chain[i] != (int)idx &&
+		    !sk_X509_push(ca, items[it->pi->chain[i]].cert))
+			goto fail_build;
+	p12 = PKCS12_create(it->pi->pfx_password, it->pi->name, it->key,
+	    it->cert, ca, 0, 0, 0, 0, 0);
+	if (p12 == NULL)
+		goto fail_build;
+	if ((f = generate_open(dir, file, 0600, err, errlen)) == NULL)
+		goto fail;
+	ok = i2d_PKCS12_fp(f, p12);
+	if (generate_close(f, ok, dir, file, err, errlen) != 0)
+		goto fail;
+	PKCS12_free(p12);
+	sk_X509_free(ca);
+	return 0;
+fail_build:
+	snprintf(err, errlen, "%s/%s: cannot build the PFX (%s)", dir, file,
+	    tls_errors(ossl, sizeof(ossl)));
+fail:
+	PKCS12_free(p12);
+	sk_X509_free(ca);
+	return -1;
+}
+
+/* NAME.pem, NAME.key (0600), NAME.chain.pem, NAME.cer and, with a
+ * password, NAME.pfx into dir. */
+static int
+generate_write_item(const struct mint_item *items, size_t idx, const char *dir,
+    char *err, size_t errlen)
 {
 	const struct mint_item *it = &items[idx];
 	const char *name = it->pi->name;
 	unsigned char *der = NULL;
-	STACK_OF(X509) *ca = NULL;
-	PKCS12 *p12 = NULL;
 	char file[600], *b64;
 	size_t i;
 	FILE *f;
@@ -168,7 +210,6 @@ generate_write_item(const struct profile *p, const struct mint_item *items,
 		return -1;
 	}
 	OPENSSL_free(der);
-	der = NULL;
 	if ((f = generate_open(dir, file, 0644, err, errlen)) == NULL) {
 		free(b64);
 		return -1;
@@ -180,37 +221,7 @@ generate_write_item(const struct profile *p, const struct mint_item *items,
 
 	if (it->pi->pfx_password == NULL)
 		return 0;
-	snprintf(file, sizeof(file), "%s.pfx", name);
-	/* The chain after the leaf, as the listener presents it. */
-	if ((ca = sk_X509_new_null()) == NULL)
-		goto fail;
-	for (i = 0; i < it->pi->nchain; i++)
-		if (it->pi->chain[i] != (int)idx &&
-		    !sk_X509_push(ca, items[it->pi->chain[i]].cert))
-			goto fail;
-	p12 = PKCS12_create(
-	    it->pi->pfx_password, name, it->key, it->cert, ca, 0, 0, 0, 0, 0);
-	if (p12 == NULL)
-		goto fail;
-	if ((f = generate_open(dir, file, 0600, err, errlen)) == NULL)
-		goto fail_quiet;
-	ok = i2d_PKCS12_fp(f, p12);
-	if (generate_close(f, ok, dir, file, err, errlen) != 0)
-		goto fail_quiet;
-	PKCS12_free(p12);
-	sk_X509_free(ca);
-	(void)p;
-	return 0;
-fail : {
-	char ossl[256];
-
-	snprintf(err, errlen, "%s/%s: cannot build the PFX (%s)", dir, file,
-	    tls_errors(ossl, sizeof(ossl)));
-}
-fail_quiet:
-	PKCS12_free(p12);
-	sk_X509_free(ca);
-	return -1;
+	return generate_write_pfx(items, idx, dir, err, errlen);
 }
 
 static int
@@ -301,7 +312,7 @@ generate_run(const struct profile *p, const char *out_dir, const char *key_type,
 	}
 	chmod(tmp, 0755);
 	for (i = 0; i < p->nitems; i++)
-		if (generate_write_item(p, items, i, tmp, err, errlen) != 0)
+		if (generate_write_item(items, i, tmp, err, errlen) != 0)
 			goto fail;
 	/* The file that stands for the public CA store. */
 	if ((wk = profile_find(p, "public-root")) >= 0) {
