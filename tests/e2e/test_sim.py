@@ -641,3 +641,44 @@ def test_sim_pipelined_requests_are_answered_in_order(farm):
     assert out.count(b"HTTP/1.1 200 OK") == 51
     for i in (0, 25, 49):
         assert b'"query":"n=%d"' % i in out
+
+
+def test_sim_tls_version_limits_apply(tmp_path, pki):
+    p = start_sim(tmp_path, [
+        {"name": "t12", "listen": "127.0.1.5:0", "tls": {"variant":
+         "ca-signed"}, "max_tls": "1.2", "behaviour": {"echo": True}},
+        {"name": "t13", "listen": "127.0.1.6:0", "tls": {"variant":
+         "ca-signed"}, "min_tls": "1.3"}],
+        manifest=pki / "manifest.json")
+    try:
+        _, body = get(p, "t12")
+        assert json.loads(body)["tls_version"] == "TLSv1.2"
+        _, doc = control(p, "GET", "/backends/t12")
+        assert doc["tls_versions"] == {"TLSv1.2": 1}
+        with pytest.raises(ssl.SSLError):
+            connect(p, "t13", ctx=client_ctx(max_tls=ssl.TLSVersion.TLSv1_2))
+    finally:
+        p.stop()
+
+
+def test_sim_backend_down_at_start_keeps_a_port_for_up(tmp_path):
+    p = start_sim(tmp_path, [{"name": "d", "listen": "127.0.1.7:0",
+                              "behaviour": {"down": True}}])
+    try:
+        assert backend(p, "d")["port"] > 0
+        with pytest.raises(ConnectionRefusedError):
+            get(p, "d")
+        ctl(p, "up", "d")
+        assert get(p, "d")[0].status == 200
+    finally:
+        p.stop()
+
+
+def test_sim_ctl_bad_behaviour_json_exits_one(farm):
+    cp = ctl(farm, "behaviour", "h1", "{not json", check=False)
+    assert cp.returncode == 1 and "JSON" in cp.stderr
+
+
+def test_sim_ctl_usage_error_exits_two(farm):
+    cp = ctl(farm, "frobnicate", check=False)
+    assert cp.returncode == 2
