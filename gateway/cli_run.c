@@ -219,7 +219,7 @@ cli_run_start(const char *rg, const char *gw, const struct cli_args *a,
 	char err[1024], *out;
 	const char *argv[64];
 	const struct cli_opt *o;
-	json_t *info = NULL, *rj = NULL, *shown = NULL;
+	json_t *info = NULL, *rj = NULL, *shown = NULL, *lsn;
 	size_t i, argc = 0;
 	int logfd, status, rc = CLI_EXIT_SERVICE, waited;
 	pid_t pid;
@@ -310,9 +310,13 @@ cli_run_start(const char *rg, const char *gw, const struct cli_args *a,
 	}
 print:
 	/* what start prints is the listeners, as the ready file maps them */
-	shown = query != NULL ? cli_out_query(json_object_get(rj, "listeners"),
-				    query, err, sizeof(err))
-			      : json_incref(json_object_get(rj, "listeners"));
+	snprintf(err, sizeof(err), "the ready file has no listeners");
+	if ((lsn = json_object_get(rj, "listeners")) == NULL)
+		shown = NULL;
+	else if (query != NULL)
+		shown = cli_out_query(lsn, query, err, sizeof(err));
+	else
+		shown = json_incref(lsn);
 	if (shown == NULL) {
 		fprintf(stderr, "ERROR: %s\n", err);
 		rc = CLI_EXIT_USAGE;
