@@ -24,7 +24,7 @@
 #include "log.h"
 #include "tls.h"
 
-#define BACKEND_CHUNK	       16384
+#define BACKEND_CHUNK          16384
 #define BACKEND_READ_HIGHWATER (256 * 1024)
 
 struct backend_ctx_entry {
@@ -33,11 +33,11 @@ struct backend_ctx_entry {
 };
 
 enum conn_state {
-	CONN_HEAD,     /* reading a request head */
-	CONN_BODY,     /* reading its body */
-	CONN_RESPOND,  /* a delayed or slow response is going out */
-	CONN_CLOSING,  /* closing once the output is flushed */
-	CONN_IDLE      /* never_read / stall_handshake: nothing to do */
+	CONN_HEAD,    /* reading a request head */
+	CONN_BODY,    /* reading its body */
+	CONN_RESPOND, /* a delayed or slow response is going out */
+	CONN_CLOSING, /* closing once the output is flushed */
+	CONN_IDLE     /* never_read / stall_handshake: nothing to do */
 };
 
 struct conn {
@@ -48,12 +48,12 @@ struct conn {
 	struct http_parser parser;
 	enum conn_state state;
 	struct event *timer;
-	struct evbuffer *head;	  /* a delayed response's head */
+	struct evbuffer *head;    /* a delayed response's head */
 	struct evbuffer *pending; /* a delayed/slow response's body */
 	size_t slow_bytes;
 	int slow_interval_ms;
-	int then_close;		  /* after the response: close */
-	int cut_after;		  /* truncate: close once pending is out */
+	int then_close; /* after the response: close */
+	int cut_after;  /* truncate: close once pending is out */
 	char client[64];
 	char client_addr[INET6_ADDRSTRLEN];
 	int client_port;
@@ -61,8 +61,8 @@ struct conn {
 
 static void conn_process(struct conn *c);
 static int conn_timer_prepare(struct conn *c, event_callback_fn cb);
-static json_t *backend_last_json(const struct backend *b,
-    const struct backend_last *l);
+static json_t *backend_last_json(
+    const struct backend *b, const struct backend_last *l);
 
 /* ---- TLS contexts ------------------------------------------------------ */
 
@@ -74,8 +74,7 @@ backend_sni_cb(SSL *ssl, int *alert, void *arg)
 	size_t i;
 
 	if (b == NULL ||
-	    (name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) ==
-		NULL)
+	    (name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) == NULL)
 		return SSL_TLSEXT_ERR_OK;
 	for (i = 0; i < b->nsni; i++)
 		if (strcasecmp(b->sni[i].name, name) == 0) {
@@ -97,10 +96,10 @@ backend_ctx_new(const struct farm_tls *t, int min, int max,
 
 	if (cache != NULL) {
 		if (asprintf(&key, "%s|%s|%s|%s|%d|%d",
-			t->cert != NULL ? t->cert : "", t->key,
-			t->chain != NULL ? t->chain : "",
-			t->first_key != NULL ? t->first_key : "", min,
-			max) < 0) {
+		        t->cert != NULL ? t->cert : "", t->key,
+		        t->chain != NULL ? t->chain : "",
+		        t->first_key != NULL ? t->first_key : "", min,
+		        max) < 0) {
 			snprintf(err, errlen, "out of memory");
 			return NULL;
 		}
@@ -185,8 +184,8 @@ backend_json(const struct backend *b)
 	    (json_int_t)b->handshakes, "resumed", (json_int_t)b->resumed,
 	    "sni_seen", b->sni_seen, "hosts_seen", b->hosts_seen,
 	    "tls_versions", b->tls_versions, "last_request",
-	    backend_last_json(b, &b->last),
-	    "behaviour", farm_behaviour_json(&b->beh));
+	    backend_last_json(b, &b->last), "behaviour",
+	    farm_behaviour_json(&b->beh));
 	return o;
 }
 
@@ -198,8 +197,8 @@ conn_close(struct conn *c, const char *why, int rst)
 	struct linger lg = {1, 0};
 	evutil_socket_t fd;
 
-	log_debug("backend %s: connection from %s closed: %s",
-	    c->b->conf->name, c->client, why);
+	log_debug("backend %s: connection from %s closed: %s", c->b->conf->name,
+	    c->client, why);
 	LIST_REMOVE(c, entry);
 	if (c->timer != NULL)
 		event_free(c->timer);
@@ -207,8 +206,7 @@ conn_close(struct conn *c, const char *why, int rst)
 		fd = bufferevent_getfd(c->bev);
 		if (rst && fd >= 0)
 			setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-		else if (c->ssl != NULL &&
-		    SSL_is_init_finished(c->ssl))
+		else if (c->ssl != NULL && SSL_is_init_finished(c->ssl))
 			SSL_shutdown(c->ssl);
 		bufferevent_free(c->bev);
 	}
@@ -255,8 +253,8 @@ static void
 conn_slow_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
-	struct timeval tv = {c->slow_interval_ms / 1000,
-	    (c->slow_interval_ms % 1000) * 1000};
+	struct timeval tv = {
+	    c->slow_interval_ms / 1000, (c->slow_interval_ms % 1000) * 1000};
 	size_t n = evbuffer_get_length(c->pending);
 
 	if (n > c->slow_bytes)
@@ -291,8 +289,7 @@ conn_delay_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
 
-	if (c->slow_bytes > 0 &&
-	    conn_timer_prepare(c, conn_slow_tick) != 0) {
+	if (c->slow_bytes > 0 && conn_timer_prepare(c, conn_slow_tick) != 0) {
 		conn_close(c, "cannot arm a timer", 0);
 		return;
 	}
@@ -305,7 +302,7 @@ conn_timer_prepare(struct conn *c, event_callback_fn cb)
 {
 	if (c->timer == NULL)
 		return (c->timer = evtimer_new(c->b->base, cb, c)) != NULL ? 0
-									   : -1;
+		                                                           : -1;
 	return evtimer_assign(c->timer, c->b->base, cb, c);
 }
 
@@ -364,9 +361,9 @@ conn_snapshot(struct conn *c, struct backend_last *l)
 		return;
 	for (i = 0; i < m->nheaders; i++) {
 		if (last_add(l, m->headers[i].name, m->headers[i].name_len) !=
-			0 ||
-		    last_add(l, m->headers[i].value,
-			m->headers[i].value_len) != 0)
+		        0 ||
+		    last_add(l, m->headers[i].value, m->headers[i].value_len) !=
+		        0)
 			return;
 		l->nheaders++;
 	}
@@ -411,28 +408,28 @@ backend_last_json(const struct backend *b, const struct backend_last *l)
 	q = strchr(target, '?');
 	json_object_set_new(o, "method", json_string(method));
 	json_object_set_new(o, "path",
-	    json_stringn(target,
-		q != NULL ? (size_t)(q - target) : strlen(target)));
+	    json_stringn(
+	        target, q != NULL ? (size_t)(q - target) : strlen(target)));
 	json_object_set_new(o, "query", json_str_or_null(q ? q + 1 : NULL));
-	json_object_set_new(o, "http_version",
-	    json_string(l->minor == 0 ? "1.0" : "1.1"));
+	json_object_set_new(
+	    o, "http_version", json_string(l->minor == 0 ? "1.0" : "1.1"));
 	for (i = 0; i < l->nheaders; i++) {
 		name = l->buf + off;
 		value = name + strlen(name) + 1;
 		off += strlen(name) + strlen(value) + 2;
 		if ((old = json_object_get(h, name)) != NULL &&
 		    asprintf(&s, "%s, %s", json_string_value(old), value) >=
-			0) {
+		        0) {
 			json_object_set_new(h, name, json_string(s));
 			free(s);
 		} else if (old == NULL)
 			json_object_set_new(h, name, json_string(value));
 	}
 	json_object_set_new(o, "headers", h);
-	json_object_set_new(o, "protocol",
-	    json_string(l->https ? "https" : "http"));
-	json_object_set_new(o, "sni",
-	    json_str_or_null(l->has_sni ? l->sni : NULL));
+	json_object_set_new(
+	    o, "protocol", json_string(l->https ? "https" : "http"));
+	json_object_set_new(
+	    o, "sni", json_str_or_null(l->has_sni ? l->sni : NULL));
 	json_object_set_new(o, "tls_version", json_str_or_null(l->tls_version));
 	json_object_set_new(o, "cipher", json_str_or_null(l->cipher));
 	json_object_set_new(o, "resumed", json_boolean(l->resumed));
@@ -440,8 +437,8 @@ backend_last_json(const struct backend *b, const struct backend_last *l)
 	json_object_set_new(o, "client_address", json_string(l->client_addr));
 	json_object_set_new(o, "client_port", json_integer(l->client_port));
 	json_object_set_new(o, "backend", json_string(b->conf->name));
-	json_object_set_new(o, "request_count",
-	    json_integer((json_int_t)l->count));
+	json_object_set_new(
+	    o, "request_count", json_integer((json_int_t)l->count));
 	return o;
 }
 
@@ -454,7 +451,8 @@ conn_fill(struct evbuffer *out, uint64_t n)
 
 	if (block[0] == '\0')
 		for (k = 0; k < sizeof(block); k++)
-			block[k] = "abcdefghijklmnopqrstuvwxyz0123456789\n"[k % 37];
+			block[k] =
+			    "abcdefghijklmnopqrstuvwxyz0123456789\n"[k % 37];
 	while (n > 0) {
 		k = n > sizeof(block) ? sizeof(block) : (size_t)n;
 		if (evbuffer_add_reference(out, block, k, NULL, NULL) != 0)
@@ -491,8 +489,8 @@ conn_build(struct conn *c, struct evbuffer *head, struct evbuffer *body)
 		if (beh->health_body != NULL)
 			evbuffer_add(payload, beh->health_body,
 			    strlen(beh->health_body));
-	} else if (beh->echo || (pathlen == 5 &&
-				    memcmp(m->target, "/echo", 5) == 0)) {
+	} else if (beh->echo ||
+	           (pathlen == 5 && memcmp(m->target, "/echo", 5) == 0)) {
 		if ((echo = backend_last_json(c->b, &c->b->last)) == NULL ||
 		    (text = json_dumps(echo, JSON_COMPACT)) == NULL)
 			goto fail;
@@ -508,17 +506,17 @@ conn_build(struct conn *c, struct evbuffer *head, struct evbuffer *body)
 		evbuffer_add_printf(payload, "backend %s\n", c->b->conf->name);
 	}
 	n = evbuffer_get_length(payload);
-	if (http_write_status_line(head, status, http_reason(status),
-		m->minor) != 0 ||
+	if (http_write_status_line(
+	        head, status, http_reason(status), m->minor) != 0 ||
 	    (!beh->has_server &&
-		http_write_header(head, "Server", "agw-sim") != 0) ||
+	        http_write_header(head, "Server", "agw-sim") != 0) ||
 	    http_write_header(head, "X-Backend", c->b->conf->name) != 0 ||
 	    (!beh->has_content_type &&
-		http_write_header(head, "Content-Type", ctype) != 0))
+	        http_write_header(head, "Content-Type", ctype) != 0))
 		goto fail;
 	for (i = 0; i < beh->nheaders; i++)
-		if (http_write_header(head, beh->headers[i].name,
-			beh->headers[i].value) != 0)
+		if (http_write_header(
+		        head, beh->headers[i].name, beh->headers[i].value) != 0)
 			goto fail;
 	if (beh->chunked && m->minor >= 1) {
 		if (http_write_header(head, "Transfer-Encoding", "chunked") !=
@@ -576,8 +574,8 @@ conn_record(struct conn *c)
 	c->b->requests++;
 	h = http_msg_header(&c->parser.msg, "Host");
 	if (h != NULL)
-		snprintf(host, sizeof(host), "%.*s", (int)h->value_len,
-		    h->value);
+		snprintf(
+		    host, sizeof(host), "%.*s", (int)h->value_len, h->value);
 	else
 		host[0] = '\0';
 	backend_count(c->b->hosts_seen, host);
@@ -599,10 +597,9 @@ conn_request(struct conn *c)
 		return 1;
 	}
 	c->then_close = !c->parser.msg.keep_alive || beh->close_after_headers ||
-	    beh->truncate_body;
+	                beh->truncate_body;
 	c->cut_after = 0;
-	if (beh->delay_ms == 0 && beh->slow_bytes == 0 &&
-	    !beh->truncate_body) {
+	if (beh->delay_ms == 0 && beh->slow_bytes == 0 && !beh->truncate_body) {
 		/* The fast path: straight into the output; over plain TCP
 		 * with nothing queued, written at once (no write event, so
 		 * no epoll_ctl per request). */
@@ -618,7 +615,7 @@ conn_request(struct conn *c)
 		}
 		if (o != out) {
 			while (evbuffer_get_length(o) > 0 &&
-			    evbuffer_write(o, bufferevent_getfd(c->bev)) > 0)
+			       evbuffer_write(o, bufferevent_getfd(c->bev)) > 0)
 				;
 			if (evbuffer_get_length(o) > 0)
 				evbuffer_add_buffer(out, o);
@@ -628,7 +625,7 @@ conn_request(struct conn *c)
 	if ((c->head == NULL && (c->head = evbuffer_new()) == NULL) ||
 	    (c->pending == NULL && (c->pending = evbuffer_new()) == NULL) ||
 	    conn_build(c, c->head,
-		beh->close_after_headers ? NULL : c->pending) != 0) {
+	        beh->close_after_headers ? NULL : c->pending) != 0) {
 		conn_close(c, "out of memory", 0);
 		return 1;
 	}
@@ -646,8 +643,7 @@ conn_request(struct conn *c)
 			conn_close(c, "cannot arm a timer", 0);
 		return 1;
 	}
-	if (c->slow_bytes > 0 &&
-	    conn_timer_prepare(c, conn_slow_tick) != 0) {
+	if (c->slow_bytes > 0 && conn_timer_prepare(c, conn_slow_tick) != 0) {
 		conn_close(c, "cannot arm a timer", 0);
 		return 1;
 	}
@@ -816,21 +812,21 @@ backend_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		}
 		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	} else {
-		c->bev = bufferevent_socket_new(b->base, fd,
-		    BEV_OPT_CLOSE_ON_FREE);
+		c->bev =
+		    bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
 		if (c->bev == NULL)
 			goto fail;
 	}
 	fd = -1;
-	bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb,
-	    c);
+	bufferevent_setcb(
+	    c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
 	if (idle || beh->never_read) {
 		/* never_read over https: the handshake completes, then the
 		 * request is left unread. */
 		c->state = CONN_IDLE;
 		if (!idle) {
-			bufferevent_setwatermark(c->bev, EV_READ, 0,
-			    BACKEND_READ_HIGHWATER);
+			bufferevent_setwatermark(
+			    c->bev, EV_READ, 0, BACKEND_READ_HIGHWATER);
 			bufferevent_enable(c->bev, EV_READ);
 		}
 		return;
@@ -864,37 +860,37 @@ backend_init(struct backend *b, const struct farm_backend *conf,
 	b->sni_seen = json_object();
 	b->hosts_seen = json_object();
 	b->tls_versions = json_object();
-	if (b->scratch == NULL || b->sni_seen == NULL || b->hosts_seen == NULL ||
-	    b->tls_versions == NULL) {
-		snprintf(err, errlen, "backend \"%s\": out of memory",
-		    conf->name);
+	if (b->scratch == NULL || b->sni_seen == NULL ||
+	    b->hosts_seen == NULL || b->tls_versions == NULL) {
+		snprintf(
+		    err, errlen, "backend \"%s\": out of memory", conf->name);
 		return -1;
 	}
 	/* the behaviour is ours to change: take a copy through JSON */
 	{
 		json_t *j = farm_behaviour_json(&conf->behaviour);
-		int rc = farm_behaviour_parse(j, &b->beh, "behaviour", e,
-		    sizeof(e));
+		int rc =
+		    farm_behaviour_parse(j, &b->beh, "behaviour", e, sizeof(e));
 
 		json_decref(j);
 		if (rc != 0) {
-			snprintf(err, errlen, "backend \"%s\": %s", conf->name,
-			    e);
+			snprintf(
+			    err, errlen, "backend \"%s\": %s", conf->name, e);
 			return -1;
 		}
 	}
 	if (conf->protocol != FARM_HTTPS)
 		return 0;
-	b->ctx = backend_ctx_new(&conf->tls, conf->min_tls, conf->max_tls,
-	    cache, e, sizeof(e));
+	b->ctx = backend_ctx_new(
+	    &conf->tls, conf->min_tls, conf->max_tls, cache, e, sizeof(e));
 	if (b->ctx == NULL) {
 		snprintf(err, errlen, "backend \"%s\": tls: %s", conf->name, e);
 		return -1;
 	}
 	if (conf->nsni > 0 &&
 	    (b->sni = calloc(conf->nsni, sizeof(*b->sni))) == NULL) {
-		snprintf(err, errlen, "backend \"%s\": out of memory",
-		    conf->name);
+		snprintf(
+		    err, errlen, "backend \"%s\": out of memory", conf->name);
 		return -1;
 	}
 	for (i = 0; i < conf->nsni; i++) {
@@ -957,8 +953,8 @@ backend_listen(struct backend *b, char *err, size_t errlen)
 		    b->conf->name, e);
 		return -1;
 	}
-	b->lev = evconnlistener_new(b->base, backend_accept_cb, b,
-	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	b->lev = evconnlistener_new(
+	    b->base, backend_accept_cb, b, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (b->lev == NULL) {
 		close(fd);
 		snprintf(err, errlen, "backend \"%s\": cannot add listener",
@@ -1002,8 +998,8 @@ backend_set_up(struct backend *b, int up, char *err, size_t errlen)
 }
 
 int
-backend_set_behaviour(struct backend *b, struct farm_behaviour *beh,
-    char *err, size_t errlen)
+backend_set_behaviour(
+    struct backend *b, struct farm_behaviour *beh, char *err, size_t errlen)
 {
 	int down = beh->down;
 
@@ -1025,12 +1021,12 @@ backend_rotate(struct backend *b, const char *sni, const struct farm_tls *t,
 	size_t i;
 
 	if (b->conf->protocol != FARM_HTTPS) {
-		snprintf(err, errlen, "backend \"%s\" is not https",
-		    b->conf->name);
+		snprintf(
+		    err, errlen, "backend \"%s\" is not https", b->conf->name);
 		return -1;
 	}
-	ctx = backend_ctx_new(t, b->conf->min_tls, b->conf->max_tls, NULL, err,
-	    errlen);
+	ctx = backend_ctx_new(
+	    t, b->conf->min_tls, b->conf->max_tls, NULL, err, errlen);
 	if (ctx == NULL)
 		return -1;
 	if (sni == NULL) {

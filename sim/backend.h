@@ -55,7 +55,7 @@ struct backend {
 	struct evconnlistener *lev; /* NULL while down */
 	int up;
 	struct farm_behaviour beh; /* the behaviour now (owned) */
-	SSL_CTX *ctx;		   /* default certificate (one reference) */
+	SSL_CTX *ctx;              /* default certificate (one reference) */
 	struct backend_sni *sni;
 	size_t nsni;
 	/* counters */
@@ -99,13 +99,13 @@ int backend_listen(struct backend *b, char *err, size_t errlen);
 int backend_set_up(struct backend *b, int up, char *err, size_t errlen);
 /* Replace the behaviour (takes what *beh holds; *beh is reset). Applies its
  * "down" flag. Returns 0 or -1. */
-int backend_set_behaviour(struct backend *b, struct farm_behaviour *beh,
-    char *err, size_t errlen);
+int backend_set_behaviour(
+    struct backend *b, struct farm_behaviour *beh, char *err, size_t errlen);
 /* Present a new certificate for new handshakes (sni NULL: the default one,
  * else that SNI name's, added when new); live connections keep theirs.
  * Logs "backend NAME certificate rotated". Returns 0, or -1 with err. */
-int backend_rotate(struct backend *b, const char *sni,
-    const struct farm_tls *t, char *err, size_t errlen);
+int backend_rotate(struct backend *b, const char *sni, const struct farm_tls *t,
+    char *err, size_t errlen);
 /* Zero the counters. */
 void backend_reset_counters(struct backend *b);
 /* The control API's view of b; caller owns it. */

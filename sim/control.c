@@ -68,8 +68,8 @@ control_body(struct evhttp_request *req)
 	json_t *v;
 	char msg[300];
 
-	v = json_loadb((const char *)evbuffer_pullup(in, (ev_ssize_t)n), n,
-	    0, &je);
+	v = json_loadb(
+	    (const char *)evbuffer_pullup(in, (ev_ssize_t)n), n, 0, &je);
 	if (v == NULL) {
 		snprintf(msg, sizeof(msg), "body: not JSON: %s (line %d)",
 		    je.text, je.line);
@@ -98,8 +98,7 @@ control_behaviour(struct evhttp_request *req, struct backend *b)
 
 	if ((v = control_body(req)) == NULL)
 		return;
-	if (farm_behaviour_parse(v, &beh, "behaviour", err, sizeof(err)) !=
-	    0) {
+	if (farm_behaviour_parse(v, &beh, "behaviour", err, sizeof(err)) != 0) {
 		json_decref(v);
 		control_error(req, 400, err);
 		return;
@@ -134,8 +133,8 @@ control_tls(struct sim *s, struct evhttp_request *req, struct backend *b)
 		json_object_del(v, "sni");
 	}
 	cwd = getcwd(NULL, 0);
-	if (farm_tls_parse(v, s->farm->manifest, cwd, &t, "tls", err,
-		sizeof(err)) != 0) {
+	if (farm_tls_parse(
+	        v, s->farm->manifest, cwd, &t, "tls", err, sizeof(err)) != 0) {
 		free(cwd);
 		json_decref(v);
 		control_error(req, 400, err);
@@ -195,7 +194,7 @@ control_cb(struct evhttp_request *req, void *arg)
 	else if (strcmp(verb, "tls") == 0 && cmd == EVHTTP_REQ_PUT)
 		control_tls(s, req, b);
 	else if ((strcmp(verb, "down") == 0 || strcmp(verb, "up") == 0) &&
-	    cmd == EVHTTP_REQ_POST) {
+	         cmd == EVHTTP_REQ_POST) {
 		if (backend_set_up(b, verb[0] == 'u', err, sizeof(err)) != 0)
 			control_error(req, 409, err);
 		else
@@ -215,8 +214,8 @@ control_start(struct sim *s, const char *addr, char *err, size_t errlen)
 		return -1;
 	}
 	if (!net_addr_is_loopback(&s->control)) {
-		snprintf(err, errlen, "--control %s: not a loopback address",
-		    addr);
+		snprintf(
+		    err, errlen, "--control %s: not a loopback address", addr);
 		return -1;
 	}
 	if ((fd = net_listen(&s->control, 0, 128, e, sizeof(e))) < 0) {
@@ -229,8 +228,8 @@ control_start(struct sim *s, const char *addr, char *err, size_t errlen)
 		snprintf(err, errlen, "control API: cannot serve on %s", addr);
 		return -1;
 	}
-	evhttp_set_allowed_methods(s->http,
-	    EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST);
+	evhttp_set_allowed_methods(
+	    s->http, EVHTTP_REQ_GET | EVHTTP_REQ_PUT | EVHTTP_REQ_POST);
 	evhttp_set_gencb(s->http, control_cb, s);
 	return 0;
 }

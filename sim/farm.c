@@ -68,8 +68,8 @@ farm_get_bool(json_t *o, const char *key, int *out, const char *where,
 	if (v == NULL)
 		return 0;
 	if (!json_is_boolean(v)) {
-		farm_seterr(err, errlen, "%s.%s: must be true or false", where,
-		    key);
+		farm_seterr(
+		    err, errlen, "%s.%s: must be true or false", where, key);
 		return -1;
 	}
 	*out = json_is_true(v);
@@ -123,13 +123,14 @@ farm_check_keys(json_t *o, const char *const *allowed, const char *where,
 	json_t *v;
 	size_t i;
 
-	json_object_foreach(o, key, v) {
+	json_object_foreach(o, key, v)
+	{
 		for (i = 0; allowed[i] != NULL; i++)
 			if (strcmp(allowed[i], key) == 0)
 				break;
 		if (allowed[i] == NULL) {
-			farm_seterr(err, errlen, "%s.%s: unknown key", where,
-			    key);
+			farm_seterr(
+			    err, errlen, "%s.%s: unknown key", where, key);
 			return -1;
 		}
 	}
@@ -160,8 +161,8 @@ farm_behaviour_clear(struct farm_behaviour *b)
 	farm_behaviour_init(b);
 }
 
-static const char *const farm_behaviour_keys[] = {"status", "headers",
-    "body", "body_bytes", "chunked", "delay_ms", "slow_body", "reset",
+static const char *const farm_behaviour_keys[] = {"status", "headers", "body",
+    "body_bytes", "chunked", "delay_ms", "slow_body", "reset",
     "close_after_headers", "truncate_body", "stall_handshake", "never_read",
     "echo", "health", "down", NULL};
 
@@ -173,7 +174,8 @@ farm_behaviour_headers(json_t *h, struct farm_behaviour *b, const char *where,
 	json_t *v;
 
 	if (!json_is_object(h)) {
-		farm_seterr(err, errlen, "%s.headers: must be an object", where);
+		farm_seterr(
+		    err, errlen, "%s.headers: must be an object", where);
 		return -1;
 	}
 	b->headers = calloc(json_object_size(h) + 1, sizeof(*b->headers));
@@ -181,7 +183,8 @@ farm_behaviour_headers(json_t *h, struct farm_behaviour *b, const char *where,
 		farm_seterr(err, errlen, "%s.headers: out of memory", where);
 		return -1;
 	}
-	json_object_foreach(h, key, v) {
+	json_object_foreach(h, key, v)
+	{
 		if (!json_is_string(v)) {
 			farm_seterr(err, errlen,
 			    "%s.headers.%s: must be a string", where, key);
@@ -198,8 +201,8 @@ farm_behaviour_headers(json_t *h, struct farm_behaviour *b, const char *where,
 		}
 		if (strpbrk(json_string_value(v), "\r\n") != NULL) {
 			farm_seterr(err, errlen,
-			    "%s.headers.%s: line breaks are not allowed",
-			    where, key);
+			    "%s.headers.%s: line breaks are not allowed", where,
+			    key);
 			return -1;
 		}
 		if (strcasecmp(key, "Server") == 0)
@@ -210,7 +213,8 @@ farm_behaviour_headers(json_t *h, struct farm_behaviour *b, const char *where,
 		    strcasecmp(key, "Transfer-Encoding") == 0) {
 			farm_seterr(err, errlen,
 			    "%s.headers.%s: framing is the sim's (use "
-			    "body_bytes, chunked, truncate_body)", where, key);
+			    "body_bytes, chunked, truncate_body)",
+			    where, key);
 			return -1;
 		}
 		b->headers[b->nheaders].name = strdup(key);
@@ -218,8 +222,8 @@ farm_behaviour_headers(json_t *h, struct farm_behaviour *b, const char *where,
 		b->nheaders++;
 		if (b->headers[b->nheaders - 1].name == NULL ||
 		    b->headers[b->nheaders - 1].value == NULL) {
-			farm_seterr(err, errlen, "%s.headers: out of memory",
-			    where);
+			farm_seterr(
+			    err, errlen, "%s.headers: out of memory", where);
 			return -1;
 		}
 	}
@@ -276,12 +280,12 @@ farm_behaviour_parse(json_t *v, struct farm_behaviour *b, const char *where,
 		goto fail;
 	b->status = (int)n;
 	if (json_object_get(v, "headers") != NULL &&
-	    farm_behaviour_headers(json_object_get(v, "headers"), b, where,
-		err, errlen) != 0)
+	    farm_behaviour_headers(
+	        json_object_get(v, "headers"), b, where, err, errlen) != 0)
 		goto fail;
 	if (farm_get_str(v, "body", &b->body, where, err, errlen) != 0 ||
 	    farm_get_int(v, "body_bytes", 0, 1LL << 40, &b->body_bytes, where,
-		err, errlen) != 0)
+	        err, errlen) != 0)
 		goto fail;
 	if (b->body != NULL && b->body_bytes >= 0) {
 		farm_seterr(err, errlen,
@@ -290,12 +294,12 @@ farm_behaviour_parse(json_t *v, struct farm_behaviour *b, const char *where,
 	}
 	n = 0;
 	if (farm_get_int(v, "delay_ms", 0, FARM_MAX_DELAY_MS, &n, where, err,
-		errlen) != 0)
+	        errlen) != 0)
 		goto fail;
 	b->delay_ms = (int)n;
 	if ((s = json_object_get(v, "slow_body")) != NULL) {
-		static const char *const keys[] = {"bytes", "interval_ms",
-		    NULL};
+		static const char *const keys[] = {
+		    "bytes", "interval_ms", NULL};
 		long long bytes = 1, ival = 100;
 
 		snprintf(sub, sizeof(sub), "%s.slow_body", where);
@@ -305,9 +309,9 @@ farm_behaviour_parse(json_t *v, struct farm_behaviour *b, const char *where,
 		}
 		if (farm_check_keys(s, keys, sub, err, errlen) != 0 ||
 		    farm_get_int(s, "bytes", 1, 1 << 20, &bytes, sub, err,
-			errlen) != 0 ||
+		        errlen) != 0 ||
 		    farm_get_int(s, "interval_ms", 1, FARM_MAX_DELAY_MS, &ival,
-			sub, err, errlen) != 0)
+		        sub, err, errlen) != 0)
 			goto fail;
 		b->slow_bytes = (int)bytes;
 		b->slow_interval_ms = (int)ival;
@@ -315,13 +319,13 @@ farm_behaviour_parse(json_t *v, struct farm_behaviour *b, const char *where,
 	if (farm_get_bool(v, "chunked", &b->chunked, where, err, errlen) ||
 	    farm_get_bool(v, "reset", &b->reset, where, err, errlen) ||
 	    farm_get_bool(v, "close_after_headers", &b->close_after_headers,
-		where, err, errlen) ||
-	    farm_get_bool(v, "truncate_body", &b->truncate_body, where, err,
-		errlen) ||
-	    farm_get_bool(v, "stall_handshake", &b->stall_handshake, where,
-		err, errlen) ||
-	    farm_get_bool(v, "never_read", &b->never_read, where, err,
-		errlen) ||
+	        where, err, errlen) ||
+	    farm_get_bool(
+	        v, "truncate_body", &b->truncate_body, where, err, errlen) ||
+	    farm_get_bool(v, "stall_handshake", &b->stall_handshake, where, err,
+	        errlen) ||
+	    farm_get_bool(
+	        v, "never_read", &b->never_read, where, err, errlen) ||
 	    farm_get_bool(v, "echo", &b->echo, where, err, errlen) ||
 	    farm_get_bool(v, "down", &b->down, where, err, errlen))
 		goto fail;
@@ -332,8 +336,8 @@ farm_behaviour_parse(json_t *v, struct farm_behaviour *b, const char *where,
 		goto fail;
 	}
 	if (json_object_get(v, "health") != NULL &&
-	    farm_behaviour_health(json_object_get(v, "health"), b, where, err,
-		errlen) != 0)
+	    farm_behaviour_health(
+	        json_object_get(v, "health"), b, where, err, errlen) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -360,18 +364,18 @@ farm_behaviour_json(const struct farm_behaviour *b)
 	if (b->body != NULL)
 		json_object_set_new(o, "body", json_string(b->body));
 	if (b->body_bytes >= 0)
-		json_object_set_new(o, "body_bytes",
-		    json_integer(b->body_bytes));
+		json_object_set_new(
+		    o, "body_bytes", json_integer(b->body_bytes));
 	if (b->delay_ms > 0)
 		json_object_set_new(o, "delay_ms", json_integer(b->delay_ms));
 	if (b->slow_bytes > 0)
 		json_object_set_new(o, "slow_body",
 		    json_pack("{s:i,s:i}", "bytes", b->slow_bytes,
-			"interval_ms", b->slow_interval_ms));
-#define FARM_FLAG(f)                                              \
-	do {                                                      \
-		if (b->f)                                         \
-			json_object_set_new(o, #f, json_true());  \
+		        "interval_ms", b->slow_interval_ms));
+#define FARM_FLAG(f)                                                           \
+	do {                                                                   \
+		if (b->f)                                                      \
+			json_object_set_new(o, #f, json_true());               \
 	} while (0)
 	FARM_FLAG(chunked);
 	FARM_FLAG(reset);
@@ -385,8 +389,8 @@ farm_behaviour_json(const struct farm_behaviour *b)
 	if (b->health_path != NULL)
 		json_object_set_new(o, "health",
 		    json_pack("{s:s,s:i,s:s}", "path", b->health_path, "status",
-			b->health_status, "body",
-			b->health_body != NULL ? b->health_body : ""));
+		        b->health_status, "body",
+		        b->health_body != NULL ? b->health_body : ""));
 	return o;
 }
 
@@ -470,8 +474,8 @@ farm_manifest_load(const char *path, char *err, size_t errlen)
 }
 
 static int
-farm_tls_variant(const char *variant, const char *manifest,
-    struct farm_tls *t, const char *where, char *err, size_t errlen)
+farm_tls_variant(const char *variant, const char *manifest, struct farm_tls *t,
+    const char *where, char *err, size_t errlen)
 {
 	char jerr[512];
 	json_t *root = NULL, *items, *item, *issuer;
@@ -480,12 +484,13 @@ farm_tls_variant(const char *variant, const char *manifest,
 	if (manifest == NULL) {
 		farm_seterr(err, errlen,
 		    "%s.variant: \"%s\" needs a manifest (the farm's "
-		    "\"manifest\" key)", where, variant);
+		    "\"manifest\" key)",
+		    where, variant);
 		return -1;
 	}
 	if ((root = farm_manifest_load(manifest, jerr, sizeof(jerr))) == NULL) {
-		farm_seterr(err, errlen, "%s.variant: manifest %s", where,
-		    jerr);
+		farm_seterr(
+		    err, errlen, "%s.variant: manifest %s", where, jerr);
 		return -1;
 	}
 	items = json_object_get(root, "items");
@@ -507,15 +512,16 @@ farm_tls_variant(const char *variant, const char *manifest,
 	if (t->key == NULL || (t->cert == NULL && t->chain == NULL)) {
 		farm_seterr(err, errlen,
 		    "%s.variant: manifest %s: items.%s has no key and "
-		    "cert/chain", where, manifest, variant);
+		    "cert/chain",
+		    where, manifest, variant);
 		goto fail;
 	}
 	/* A wrong-order chain starts with the issuer: its key lets the sim
 	 * present the chain as written. */
 	issuer = json_object_get(items,
 	    json_string_value(json_object_get(item, "issuer_item")) != NULL
-		? json_string_value(json_object_get(item, "issuer_item"))
-		: "");
+	        ? json_string_value(json_object_get(item, "issuer_item"))
+	        : "");
 	if (json_is_object(issuer))
 		t->first_key = farm_manifest_path(issuer, "key", mdir);
 	free(mdir);
@@ -546,7 +552,8 @@ farm_tls_parse(json_t *v, const char *manifest, const char *basedir,
 	if (!json_is_object(v)) {
 		farm_seterr(err, errlen,
 		    "%s: must be an object ({\"variant\": NAME} or "
-		    "{\"cert\", \"key\", \"chain\"})", where);
+		    "{\"cert\", \"key\", \"chain\"})",
+		    where);
 		return -1;
 	}
 	if (farm_check_keys(v, keys, where, err, errlen) != 0)
@@ -574,23 +581,23 @@ farm_tls_parse(json_t *v, const char *manifest, const char *basedir,
 			free(man);
 			man = p;
 		}
-		rc = farm_tls_variant(s, man != NULL ? man : manifest, t,
-		    where, err, errlen);
+		rc = farm_tls_variant(
+		    s, man != NULL ? man : manifest, t, where, err, errlen);
 		free(s);
 		free(man);
 		return rc;
 	}
-#define FARM_TLS_FILE(field, jkey)                                         \
-	do {                                                               \
-		s = NULL;                                                  \
-		if (farm_get_str(v, jkey, &s, where, err, errlen) != 0)    \
-			goto fail;                                         \
-		if (s != NULL) {                                           \
-			t->field = farm_path(basedir, s);                  \
-			free(s);                                           \
-			if (t->field == NULL)                              \
-				goto fail;                                 \
-		}                                                          \
+#define FARM_TLS_FILE(field, jkey)                                             \
+	do {                                                                   \
+		s = NULL;                                                      \
+		if (farm_get_str(v, jkey, &s, where, err, errlen) != 0)        \
+			goto fail;                                             \
+		if (s != NULL) {                                               \
+			t->field = farm_path(basedir, s);                      \
+			free(s);                                               \
+			if (t->field == NULL)                                  \
+				goto fail;                                     \
+		}                                                              \
 	} while (0)
 	FARM_TLS_FILE(cert, "cert");
 	FARM_TLS_FILE(key, "key");
@@ -602,8 +609,8 @@ farm_tls_parse(json_t *v, const char *manifest, const char *basedir,
 		goto fail;
 	}
 	if (t->cert == NULL && t->chain == NULL) {
-		farm_seterr(err, errlen, "%s.cert: missing (or give a chain)",
-		    where);
+		farm_seterr(
+		    err, errlen, "%s.cert: missing (or give a chain)", where);
 		goto fail;
 	}
 	return 0;
@@ -655,8 +662,8 @@ farm_tls_version(json_t *o, const char *key, int *out, const char *where,
 	if (!json_is_string(v) ||
 	    (*out = tls_version_parse(json_string_value(v))) == 0) {
 		farm_seterr(err, errlen,
-		    "%s.%s: must be \"1.0\", \"1.1\", \"1.2\" or \"1.3\"", where,
-		    key);
+		    "%s.%s: must be \"1.0\", \"1.1\", \"1.2\" or \"1.3\"",
+		    where, key);
 		return -1;
 	}
 	return 0;
@@ -682,8 +689,8 @@ farm_backend_parse(struct farm *f, json_t *v, size_t idx, const char *basedir,
 	}
 	if (!json_is_string(json_object_get(v, "name")) ||
 	    json_string_length(json_object_get(v, "name")) == 0) {
-		farm_seterr(err, errlen, "%s.name: missing (a non-empty string)",
-		    where);
+		farm_seterr(err, errlen,
+		    "%s.name: missing (a non-empty string)", where);
 		return -1;
 	}
 	if ((b->name = strdup(json_string_value(json_object_get(v, "name")))) ==
@@ -699,20 +706,20 @@ farm_backend_parse(struct farm *f, json_t *v, size_t idx, const char *basedir,
 		if (strcmp(f->backends[i].name, b->name) == 0) {
 			farm_seterr(err, errlen,
 			    "backend \"%s\": %s.name: duplicate of "
-			    "backends[%zu]", b->name, where, i);
+			    "backends[%zu]",
+			    b->name, where, i);
 			return -1;
 		}
 	/* From here every error names the backend too. */
-	if (farm_check_keys(v, farm_backend_keys, where, sub, sizeof(sub)) !=
-	    0)
+	if (farm_check_keys(v, farm_backend_keys, where, sub, sizeof(sub)) != 0)
 		goto named;
 	if (!json_is_string(json_object_get(v, "listen"))) {
-		snprintf(sub, sizeof(sub), "%s.listen: missing (127.x.y.z:port)",
-		    where);
+		snprintf(sub, sizeof(sub),
+		    "%s.listen: missing (127.x.y.z:port)", where);
 		goto named;
 	}
 	if (net_addr_parse(json_string_value(json_object_get(v, "listen")), -1,
-		&b->addr, aerr, sizeof(aerr)) != 0) {
+	        &b->addr, aerr, sizeof(aerr)) != 0) {
 		snprintf(sub, sizeof(sub), "%s.listen: %s", where, aerr);
 		goto named;
 	}
@@ -733,10 +740,10 @@ farm_backend_parse(struct farm *f, json_t *v, size_t idx, const char *basedir,
 		    "%s.protocol: must be \"http\" or \"https\"", where);
 		goto named;
 	}
-	if (farm_tls_version(v, "min_tls", &b->min_tls, where, sub,
-		sizeof(sub)) != 0 ||
-	    farm_tls_version(v, "max_tls", &b->max_tls, where, sub,
-		sizeof(sub)) != 0)
+	if (farm_tls_version(
+	        v, "min_tls", &b->min_tls, where, sub, sizeof(sub)) != 0 ||
+	    farm_tls_version(
+	        v, "max_tls", &b->max_tls, where, sub, sizeof(sub)) != 0)
 		goto named;
 	if (b->min_tls && b->max_tls && b->min_tls > b->max_tls) {
 		snprintf(sub, sizeof(sub), "%s.min_tls: above max_tls", where);
@@ -753,10 +760,10 @@ farm_backend_parse(struct farm *f, json_t *v, size_t idx, const char *basedir,
 		}
 		snprintf(w, sizeof(w), "%s.tls", where);
 		if (farm_tls_parse(t, f->manifest, basedir, &b->tls, w, sub,
-			sizeof(sub)) != 0)
+		        sizeof(sub)) != 0)
 			goto named;
 	} else if (json_object_get(v, "tls") != NULL ||
-	    json_object_get(v, "sni") != NULL) {
+	           json_object_get(v, "sni") != NULL) {
 		snprintf(sub, sizeof(sub),
 		    "%s.tls: only for protocol \"https\"", where);
 		goto named;
@@ -770,27 +777,27 @@ farm_backend_parse(struct farm *f, json_t *v, size_t idx, const char *basedir,
 		b->sni = calloc(json_object_size(sni) + 1, sizeof(*b->sni));
 		if (b->sni == NULL)
 			goto nomem;
-		json_object_foreach(sni, key, t) {
+		json_object_foreach(sni, key, t)
+		{
 			char w[400];
 
 			snprintf(w, sizeof(w), "%s.sni.%s", where, key);
 			if (key[0] == '\0') {
-				snprintf(sub, sizeof(sub),
-				    "%s: empty name", w);
+				snprintf(sub, sizeof(sub), "%s: empty name", w);
 				goto named;
 			}
 			if ((b->sni[b->nsni].name = strdup(key)) == NULL)
 				goto nomem;
 			b->nsni++;
 			if (farm_tls_parse(t, f->manifest, basedir,
-				&b->sni[b->nsni - 1].tls, w, sub,
-				sizeof(sub)) != 0)
+			        &b->sni[b->nsni - 1].tls, w, sub,
+			        sizeof(sub)) != 0)
 				goto named;
 		}
 	}
 	snprintf(aerr, sizeof(aerr), "%s.behaviour", where);
 	if (farm_behaviour_parse(json_object_get(v, "behaviour"), &b->behaviour,
-		aerr, sub, sizeof(sub)) != 0)
+	        aerr, sub, sizeof(sub)) != 0)
 		goto named;
 	return 0;
 named:
@@ -821,15 +828,16 @@ farm_parse(json_t *root, const char *file, char *err, size_t errlen)
 		goto fail;
 	}
 	{
-		static const char *const keys[] = {"manifest", "backends",
-		    NULL};
+		static const char *const keys[] = {
+		    "manifest", "backends", NULL};
 
 		if (farm_check_keys(root, keys, "$", sub, sizeof(sub)) != 0)
 			goto fail;
 	}
 	if ((m = json_object_get(root, "manifest")) != NULL) {
 		if (!json_is_string(m)) {
-			snprintf(sub, sizeof(sub), "manifest: must be a string");
+			snprintf(
+			    sub, sizeof(sub), "manifest: must be a string");
 			goto fail;
 		}
 		if ((f->manifest = farm_path(basedir, json_string_value(m))) ==
@@ -852,7 +860,7 @@ farm_parse(json_t *root, const char *file, char *err, size_t errlen)
 		f->nbackends++;
 		farm_behaviour_init(&f->backends[i].behaviour);
 		if (farm_backend_parse(f, json_array_get(list, i), i, basedir,
-			sub, sizeof(sub)) != 0)
+		        sub, sizeof(sub)) != 0)
 			goto fail;
 	}
 	free(basedir);
@@ -878,8 +886,8 @@ farm_load(const char *path, char *err, size_t errlen)
 }
 
 SSL_CTX *
-farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
-    char *err, size_t errlen)
+farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls, char *err,
+    size_t errlen)
 {
 	STACK_OF(X509) *chain = NULL, *rest = NULL;
 	EVP_PKEY *key = NULL, *fkey = NULL;
@@ -912,7 +920,7 @@ farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
 		}
 		for (i = 0; i < sk_X509_num(chain); i++)
 			if (X509_cmp(sk_X509_value(chain, i),
-				sk_X509_value(c, 0)) == 0)
+			        sk_X509_value(c, 0)) == 0)
 				break;
 		if (i == sk_X509_num(chain)) {
 			/* Not in the chain: the cert, then the chain. */
@@ -926,8 +934,8 @@ farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
 	if (!X509_check_private_key(leaf, key)) {
 		ERR_clear_error();
 		for (i = 1; i < sk_X509_num(chain); i++)
-			if (X509_check_private_key(sk_X509_value(chain, i),
-				key))
+			if (X509_check_private_key(
+			        sk_X509_value(chain, i), key))
 				break;
 		ERR_clear_error();
 		if (i == sk_X509_num(chain) || t->first_key == NULL) {
@@ -935,9 +943,9 @@ farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
 			    "the certificate %s and the key %s do not match%s",
 			    certfile, t->key,
 			    i < sk_X509_num(chain)
-				? " (the key's certificate is not first in "
-				  "the chain: give chain_first_key)"
-				: "");
+			        ? " (the key's certificate is not first in "
+			          "the chain: give chain_first_key)"
+			        : "");
 			goto fail;
 		}
 		/* Wrong order: sign with the first certificate's key. */
@@ -950,7 +958,8 @@ farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
 			ERR_clear_error();
 			farm_seterr(err, errlen,
 			    "the certificate %s (first of the chain) and the "
-			    "key %s do not match", certfile, t->first_key);
+			    "key %s do not match",
+			    certfile, t->first_key);
 			goto fail;
 		}
 	}
@@ -959,8 +968,8 @@ farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
 	for (i = 1; i < sk_X509_num(chain); i++)
 		if (!sk_X509_push(rest, sk_X509_value(chain, i)))
 			goto nomem;
-	ctx = tls_server_ctx_new(leaf, fkey != NULL ? fkey : key, rest,
-	    min_tls, max_tls, e, sizeof(e));
+	ctx = tls_server_ctx_new(leaf, fkey != NULL ? fkey : key, rest, min_tls,
+	    max_tls, e, sizeof(e));
 	if (ctx == NULL) {
 		snprintf(m, sizeof(m), "%s", e);
 		farm_seterr(err, errlen, "%s (%s, %s)", m, certfile,

@@ -26,7 +26,7 @@ struct farm_tls {
 	char *key;
 	char *chain;
 	char *first_key; /* key of the chain's first certificate when it is
-			    not the leaf (wrong-order chains); may be NULL */
+	                    not the leaf (wrong-order chains); may be NULL */
 };
 
 struct farm_header {
@@ -38,9 +38,9 @@ struct farm_behaviour {
 	int status;
 	struct farm_header *headers;
 	size_t nheaders;
-	int has_server;	      /* headers set Server: no default one */
+	int has_server;       /* headers set Server: no default one */
 	int has_content_type; /* headers set Content-Type */
-	char *body;	      /* NULL: the default text naming the backend */
+	char *body;           /* NULL: the default text naming the backend */
 	long long body_bytes; /* -1: not set */
 	int chunked;
 	int delay_ms;
@@ -76,7 +76,7 @@ struct farm_backend {
 };
 
 struct farm {
-	char *path;	/* the farm file */
+	char *path;     /* the farm file */
 	char *manifest; /* resolved manifest path, or NULL */
 	struct farm_backend *backends;
 	size_t nbackends;
@@ -87,8 +87,8 @@ struct farm {
 struct farm *farm_load(const char *path, char *err, size_t errlen);
 /* Validate an already parsed farm document; file names it in errors and
  * relative paths resolve against its folder. Caller frees the result. */
-struct farm *farm_parse(json_t *root, const char *file, char *err,
-    size_t errlen);
+struct farm *farm_parse(
+    json_t *root, const char *file, char *err, size_t errlen);
 /* Free a farm (NULL is fine). */
 void farm_free(struct farm *f);
 /* Drop the cached manifest (variants re-read an unchanged manifest from a
@@ -100,8 +100,8 @@ void farm_cache_clear(void);
  * error messages (e.g. "backends[1].behaviour"). Returns 0, or -1 with err
  * set and b cleared.
  */
-int farm_behaviour_parse(json_t *v, struct farm_behaviour *b,
-    const char *where, char *err, size_t errlen);
+int farm_behaviour_parse(json_t *v, struct farm_behaviour *b, const char *where,
+    char *err, size_t errlen);
 /* Free what a behaviour holds and reset it to the defaults. */
 void farm_behaviour_clear(struct farm_behaviour *b);
 /* The defaults: 200, the default body, nothing else. */
@@ -128,7 +128,7 @@ json_t *farm_tls_json(const struct farm_tls *t);
  * certificate first), limited to [min_tls, max_tls]. A key that does not
  * match is an error naming both files. Caller frees with SSL_CTX_free.
  */
-SSL_CTX *farm_tls_ctx_new(const struct farm_tls *t, int min_tls,
-    int max_tls, char *err, size_t errlen);
+SSL_CTX *farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls,
+    char *err, size_t errlen);
 
 #endif

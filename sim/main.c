@@ -85,10 +85,10 @@ main_ready_file(struct sim *s, const char *path, char *err, size_t errlen)
 	for (i = 0; i < s->nbackends; i++) {
 		struct backend *b = &s->backends[i];
 
-		json_array_append_new(a,
-		    json_pack("{s:s,s:s,s:i,s:s}", "name", b->conf->name,
-			"address", b->addr_str, "port", b->port, "protocol",
-			b->conf->protocol == FARM_HTTPS ? "https" : "http"));
+		json_array_append_new(
+		    a, json_pack("{s:s,s:s,s:i,s:s}", "name", b->conf->name,
+		           "address", b->addr_str, "port", b->port, "protocol",
+		           b->conf->protocol == FARM_HTTPS ? "https" : "http"));
 	}
 	o = json_pack("{s:i,s:s,s:o}", "pid", (int)getpid(), "control",
 	    net_addr_str(&s->control, addr, sizeof(addr)), "backends", a);
@@ -131,7 +131,7 @@ main_run(const char *farmfile, const char *control, const char *ready)
 	for (i = 0; i < s.farm->nbackends; i++) {
 		s.nbackends++;
 		if (backend_init(&s.backends[i], &s.farm->backends[i], s.base,
-			&cache, err, sizeof(err)) != 0 ||
+		        &cache, err, sizeof(err)) != 0 ||
 		    backend_listen(&s.backends[i], err, sizeof(err)) != 0) {
 			log_err("%s: %s", farmfile, err);
 			goto out;
@@ -144,7 +144,7 @@ main_run(const char *farmfile, const char *control, const char *ready)
 	}
 	backend_ctx_cache_clear(&cache);
 	if (control_start(&s, control != NULL ? control : "127.0.0.1:0", err,
-		sizeof(err)) != 0) {
+	        sizeof(err)) != 0) {
 		log_err("%s", err);
 		goto out;
 	}
@@ -215,8 +215,8 @@ main_ctl_call(const char *control, const char *method, const char *path,
 	}
 	if ((fd = socket(a.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    connect(fd, (struct sockaddr *)&a.ss, a.len) != 0) {
-		fprintf(stderr, "agw-sim ctl: %s: %s\n", control,
-		    strerror(errno));
+		fprintf(
+		    stderr, "agw-sim ctl: %s: %s\n", control, strerror(errno));
 		goto out;
 	}
 	if ((f = fdopen(fd, "r+")) == NULL)
@@ -233,8 +233,8 @@ main_ctl_call(const char *control, const char *method, const char *path,
 	while ((r = read(fd, buf, sizeof(buf))) > 0)
 		evbuffer_add(in, buf, (size_t)r);
 	if (http_parse_head(&p, in) != HTTP_OK) {
-		fprintf(stderr, "agw-sim ctl: %s: bad or no response\n",
-		    control);
+		fprintf(
+		    stderr, "agw-sim ctl: %s: bad or no response\n", control);
 		goto out;
 	}
 	*status = p.msg.status;
@@ -263,7 +263,8 @@ main_ctl_table(json_t *doc)
 
 	printf("%-20s %-22s %-6s %-5s %9s %10s %8s\n", "NAME", "ADDRESS",
 	    "PROTO", "UP", "REQUESTS", "HANDSHAKES", "RESUMED");
-	json_array_foreach(list, i, b) {
+	json_array_foreach(list, i, b)
+	{
 		char addr[64];
 
 		snprintf(addr, sizeof(addr), "%s:%lld",
@@ -273,12 +274,12 @@ main_ctl_table(json_t *doc)
 		    json_string_value(json_object_get(b, "name")), addr,
 		    json_string_value(json_object_get(b, "protocol")),
 		    json_is_true(json_object_get(b, "up")) ? "yes" : "no",
-		    (long long)json_integer_value(json_object_get(b,
-			"requests")),
-		    (long long)json_integer_value(json_object_get(b,
-			"handshakes")),
-		    (long long)json_integer_value(json_object_get(b,
-			"resumed")));
+		    (long long)json_integer_value(
+		        json_object_get(b, "requests")),
+		    (long long)json_integer_value(
+		        json_object_get(b, "handshakes")),
+		    (long long)json_integer_value(
+		        json_object_get(b, "resumed")));
 	}
 }
 
@@ -357,9 +358,9 @@ main_ctl(int argc, char **argv)
 		if (strcmp(verb, "show") == 0) {
 			snprintf(path, sizeof(path), "/backends/%s", name);
 		} else if (strcmp(verb, "down") == 0 ||
-		    strcmp(verb, "up") == 0) {
-			snprintf(path, sizeof(path), "/backends/%s/%s", name,
-			    verb);
+		           strcmp(verb, "up") == 0) {
+			snprintf(
+			    path, sizeof(path), "/backends/%s/%s", name, verb);
 			method = "POST";
 		} else if (strcmp(verb, "behaviour") == 0) {
 			if (arg == NULL) {
@@ -367,12 +368,13 @@ main_ctl(int argc, char **argv)
 				    "agw-sim ctl behaviour: JSON needed\n");
 				return 2;
 			}
-			snprintf(path, sizeof(path), "/backends/%s/behaviour",
-			    name);
+			snprintf(
+			    path, sizeof(path), "/backends/%s/behaviour", name);
 			method = "PUT";
 			body = strdup(arg);
 		} else if (strcmp(verb, "tls") == 0) {
-			if ((variant == NULL) == (cert == NULL && chain == NULL) ||
+			if ((variant == NULL) ==
+			        (cert == NULL && chain == NULL) ||
 			    (variant == NULL && key == NULL)) {
 				fprintf(stderr,
 				    "agw-sim ctl tls: --variant V, or --cert C "
@@ -381,29 +383,29 @@ main_ctl(int argc, char **argv)
 			}
 			tls = json_object();
 			if (variant != NULL)
-				json_object_set_new(tls, "variant",
-				    json_string(variant));
+				json_object_set_new(
+				    tls, "variant", json_string(variant));
 			if (manifest != NULL)
-				json_object_set_new(tls, "manifest",
-				    main_abs(manifest));
+				json_object_set_new(
+				    tls, "manifest", main_abs(manifest));
 			if (cert != NULL)
-				json_object_set_new(tls, "cert",
-				    main_abs(cert));
+				json_object_set_new(
+				    tls, "cert", main_abs(cert));
 			if (key != NULL)
 				json_object_set_new(tls, "key", main_abs(key));
 			if (chain != NULL)
-				json_object_set_new(tls, "chain",
-				    main_abs(chain));
+				json_object_set_new(
+				    tls, "chain", main_abs(chain));
 			if (sni != NULL)
-				json_object_set_new(tls, "sni",
-				    json_string(sni));
+				json_object_set_new(
+				    tls, "sni", json_string(sni));
 			body = json_dumps(tls, JSON_COMPACT);
 			json_decref(tls);
 			snprintf(path, sizeof(path), "/backends/%s/tls", name);
 			method = "PUT";
 		} else {
-			fprintf(stderr, "agw-sim ctl: unknown verb %s\n%s", verb,
-			    usage);
+			fprintf(stderr, "agw-sim ctl: unknown verb %s\n%s",
+			    verb, usage);
 			return 2;
 		}
 	}
@@ -413,8 +415,8 @@ main_ctl(int argc, char **argv)
 	if (status >= 300) {
 		fprintf(stderr, "agw-sim ctl %s: %d: %s\n", verb, status,
 		    json_string_value(json_object_get(doc, "error")) != NULL
-			? json_string_value(json_object_get(doc, "error"))
-			: resp);
+		        ? json_string_value(json_object_get(doc, "error"))
+		        : resp);
 		goto out;
 	}
 	if (strcmp(verb, "list") == 0 && !json_out)
@@ -453,8 +455,10 @@ main(int argc, char **argv)
 			ready = argv[++i];
 		else if (strcmp(argv[i], "--log-level") == 0 && has) {
 			if ((lvl = log_level_parse(argv[++i])) < 0) {
-				fprintf(stderr, "agw-sim: --log-level %s: "
-				    "unknown level\n", argv[i]);
+				fprintf(stderr,
+				    "agw-sim: --log-level %s: "
+				    "unknown level\n",
+				    argv[i]);
 				return 2;
 			}
 			log_set_level((enum log_level)lvl);

@@ -49,7 +49,7 @@ test_farm_minimal_http_backend_gets_defaults(void **state)
 {
 	char err[512];
 	struct farm *f = parse("{\"backends\":[{\"name\":\"b1\","
-			       "\"listen\":\"127.0.1.1:0\"}]}",
+	                       "\"listen\":\"127.0.1.1:0\"}]}",
 	    err, sizeof(err));
 
 	assert_non_null(f);
@@ -68,10 +68,10 @@ test_farm_https_files_resolve_against_farm_folder(void **state)
 {
 	char err[512];
 	struct farm *f = parse("{\"backends\":[{\"name\":\"b1\","
-			       "\"listen\":\"127.0.1.1:8443\",\"protocol\":"
-			       "\"https\",\"tls\":{\"cert\":\"c.pem\",\"key\":"
-			       "\"/abs/k.pem\",\"chain\":\"x/ch.pem\"},"
-			       "\"min_tls\":\"1.2\",\"max_tls\":\"1.3\"}]}",
+	                       "\"listen\":\"127.0.1.1:8443\",\"protocol\":"
+	                       "\"https\",\"tls\":{\"cert\":\"c.pem\",\"key\":"
+	                       "\"/abs/k.pem\",\"chain\":\"x/ch.pem\"},"
+	                       "\"min_tls\":\"1.2\",\"max_tls\":\"1.3\"}]}",
 	    err, sizeof(err));
 
 	assert_non_null(f);
@@ -130,8 +130,8 @@ static void
 test_farm_unknown_variant_names_backend_and_path(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"protocol\":\"https\",\"tls\":"
-		     "{\"variant\":\"ca-signed\"}}]}",
+	             "\"127.0.1.1:0\",\"protocol\":\"https\",\"tls\":"
+	             "{\"variant\":\"ca-signed\"}}]}",
 	    "backend \"b1\"", "backends[0].tls.variant");
 }
 
@@ -150,15 +150,14 @@ test_farm_behaviour_parses_every_key(void **state)
 	    0, NULL);
 
 	assert_non_null(v);
-	assert_int_equal(farm_behaviour_parse(v, &b, "behaviour", err,
-			     sizeof(err)),
-	    0);
+	assert_int_equal(
+	    farm_behaviour_parse(v, &b, "behaviour", err, sizeof(err)), 0);
 	assert_int_equal(b.status, 503);
 	assert_int_equal(b.nheaders, 1);
 	assert_string_equal(b.headers[0].name, "X-A");
 	assert_string_equal(b.body, "hi");
 	assert_true(b.chunked && b.reset && b.close_after_headers &&
-	    b.stall_handshake && b.never_read && b.echo && b.down);
+	            b.stall_handshake && b.never_read && b.echo && b.down);
 	assert_int_equal(b.delay_ms, 20);
 	assert_int_equal(b.slow_bytes, 2);
 	assert_int_equal(b.slow_interval_ms, 5);
@@ -175,14 +174,13 @@ test_farm_behaviour_json_round_trips(void **state)
 	char err[512];
 	struct farm_behaviour a, b;
 	json_t *v = json_loads("{\"status\":201,\"body_bytes\":100,"
-			       "\"truncate_body\":true,\"health\":{}}",
-	    0, NULL), *w;
+	                       "\"truncate_body\":true,\"health\":{}}",
+	           0, NULL),
+	       *w;
 
-	assert_int_equal(farm_behaviour_parse(v, &a, "b", err, sizeof(err)),
-	    0);
+	assert_int_equal(farm_behaviour_parse(v, &a, "b", err, sizeof(err)), 0);
 	w = farm_behaviour_json(&a);
-	assert_int_equal(farm_behaviour_parse(w, &b, "b", err, sizeof(err)),
-	    0);
+	assert_int_equal(farm_behaviour_parse(w, &b, "b", err, sizeof(err)), 0);
 	assert_int_equal(b.status, 201);
 	assert_int_equal(b.body_bytes, 100);
 	assert_true(b.truncate_body);
@@ -197,8 +195,8 @@ static void
 test_farm_bad_status_names_backend_and_path(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"a\",\"listen\":"
-		     "\"127.0.1.1:0\"},{\"name\":\"b2\",\"listen\":"
-		     "\"127.0.1.2:0\",\"behaviour\":{\"status\":42}}]}",
+	             "\"127.0.1.1:0\"},{\"name\":\"b2\",\"listen\":"
+	             "\"127.0.1.2:0\",\"behaviour\":{\"status\":42}}]}",
 	    "backend \"b2\"", "backends[1].behaviour.status");
 }
 
@@ -206,7 +204,7 @@ static void
 test_farm_unknown_behaviour_key_is_an_error(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"behaviour\":{\"stauts\":200}}]}",
+	             "\"127.0.1.1:0\",\"behaviour\":{\"stauts\":200}}]}",
 	    "backends[0].behaviour.stauts", "unknown key");
 }
 
@@ -221,7 +219,7 @@ static void
 test_farm_non_loopback_listen_is_refused(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"10.0.0.1:80\"}]}",
+	             "\"10.0.0.1:80\"}]}",
 	    "backends[0].listen", "loopback");
 }
 
@@ -229,8 +227,8 @@ static void
 test_farm_duplicate_name_is_an_error(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\"},{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.2:0\"}]}",
+	             "\"127.0.1.1:0\"},{\"name\":\"b1\",\"listen\":"
+	             "\"127.0.1.2:0\"}]}",
 	    "backends[1].name", "duplicate");
 }
 
@@ -238,7 +236,7 @@ static void
 test_farm_https_without_tls_is_an_error(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"protocol\":\"https\"}]}",
+	             "\"127.0.1.1:0\",\"protocol\":\"https\"}]}",
 	    "backend \"b1\"", "backends[0].tls");
 }
 
@@ -246,8 +244,8 @@ static void
 test_farm_tls_key_missing_is_an_error(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"protocol\":\"https\",\"tls\":"
-		     "{\"cert\":\"c.pem\"}}]}",
+	             "\"127.0.1.1:0\",\"protocol\":\"https\",\"tls\":"
+	             "{\"cert\":\"c.pem\"}}]}",
 	    "backend \"b1\"", "backends[0].tls.key");
 }
 
@@ -255,7 +253,7 @@ static void
 test_farm_bad_tls_version_is_an_error(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"min_tls\":\"1.9\"}]}",
+	             "\"127.0.1.1:0\",\"min_tls\":\"1.9\"}]}",
 	    "backend \"b1\"", "backends[0].min_tls");
 }
 
@@ -263,8 +261,8 @@ static void
 test_farm_body_and_body_bytes_are_exclusive(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"behaviour\":{\"body\":\"x\","
-		     "\"body_bytes\":3}}]}",
+	             "\"127.0.1.1:0\",\"behaviour\":{\"body\":\"x\","
+	             "\"body_bytes\":3}}]}",
 	    "backends[0].behaviour", "exclusive");
 }
 
@@ -272,8 +270,8 @@ static void
 test_farm_header_with_line_break_is_refused(void **state)
 {
 	expect_error("{\"backends\":[{\"name\":\"b1\",\"listen\":"
-		     "\"127.0.1.1:0\",\"behaviour\":{\"headers\":{\"X\":"
-		     "\"a\\r\\nY: b\"}}}]}",
+	             "\"127.0.1.1:0\",\"behaviour\":{\"headers\":{\"X\":"
+	             "\"a\\r\\nY: b\"}}}]}",
 	    "backends[0].behaviour.headers.X", "line breaks");
 }
 
@@ -301,26 +299,24 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_farm_minimal_http_backend_gets_defaults),
-		cmocka_unit_test(
-		    test_farm_https_files_resolve_against_farm_folder),
-		cmocka_unit_test(test_farm_variant_resolves_through_manifest),
-		cmocka_unit_test(
-		    test_farm_unknown_variant_names_backend_and_path),
-		cmocka_unit_test(test_farm_behaviour_parses_every_key),
-		cmocka_unit_test(test_farm_behaviour_json_round_trips),
-		cmocka_unit_test(test_farm_bad_status_names_backend_and_path),
-		cmocka_unit_test(test_farm_unknown_behaviour_key_is_an_error),
-		cmocka_unit_test(test_farm_missing_listen_is_an_error),
-		cmocka_unit_test(test_farm_non_loopback_listen_is_refused),
-		cmocka_unit_test(test_farm_duplicate_name_is_an_error),
-		cmocka_unit_test(test_farm_https_without_tls_is_an_error),
-		cmocka_unit_test(test_farm_tls_key_missing_is_an_error),
-		cmocka_unit_test(test_farm_bad_tls_version_is_an_error),
-		cmocka_unit_test(test_farm_body_and_body_bytes_are_exclusive),
-		cmocka_unit_test(test_farm_header_with_line_break_is_refused),
-		cmocka_unit_test(test_farm_backends_not_a_list_is_an_error),
-		cmocka_unit_test(test_farm_load_reports_json_syntax_with_file),
+	    cmocka_unit_test(test_farm_minimal_http_backend_gets_defaults),
+	    cmocka_unit_test(test_farm_https_files_resolve_against_farm_folder),
+	    cmocka_unit_test(test_farm_variant_resolves_through_manifest),
+	    cmocka_unit_test(test_farm_unknown_variant_names_backend_and_path),
+	    cmocka_unit_test(test_farm_behaviour_parses_every_key),
+	    cmocka_unit_test(test_farm_behaviour_json_round_trips),
+	    cmocka_unit_test(test_farm_bad_status_names_backend_and_path),
+	    cmocka_unit_test(test_farm_unknown_behaviour_key_is_an_error),
+	    cmocka_unit_test(test_farm_missing_listen_is_an_error),
+	    cmocka_unit_test(test_farm_non_loopback_listen_is_refused),
+	    cmocka_unit_test(test_farm_duplicate_name_is_an_error),
+	    cmocka_unit_test(test_farm_https_without_tls_is_an_error),
+	    cmocka_unit_test(test_farm_tls_key_missing_is_an_error),
+	    cmocka_unit_test(test_farm_bad_tls_version_is_an_error),
+	    cmocka_unit_test(test_farm_body_and_body_bytes_are_exclusive),
+	    cmocka_unit_test(test_farm_header_with_line_break_is_refused),
+	    cmocka_unit_test(test_farm_backends_not_a_list_is_an_error),
+	    cmocka_unit_test(test_farm_load_reports_json_syntax_with_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
