@@ -682,3 +682,25 @@ def test_sim_ctl_bad_behaviour_json_exits_one(farm):
 def test_sim_ctl_usage_error_exits_two(farm):
     cp = ctl(farm, "frobnicate", check=False)
     assert cp.returncode == 2
+
+
+def test_sim_sigterm_with_busy_connections_exits_zero(tmp_path, pki):
+    p = start_sim(tmp_path, [
+        {"name": "slow", "listen": "127.0.1.8:0",
+         "behaviour": {"delay_ms": 60000}},
+        {"name": "stall", "listen": "127.0.1.8:0", "tls": {"variant":
+         "ca-signed"}, "behaviour": {"stall_handshake": True}}],
+        manifest=pki / "manifest.json")
+    socks = []
+    for name in ("slow", "stall"):
+        b = backend(p, name)
+        s = socket.create_connection((b["address"], b["port"]), timeout=5)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        socks.append(s)
+    # the delayed request is in once the backend counted it
+    deadline = time.monotonic() + 10
+    while control(p, "GET", "/backends/slow")[1]["requests"] < 1:
+        assert time.monotonic() < deadline
+    assert p.stop() == 0
+    for s in socks:
+        s.close()
