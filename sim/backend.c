@@ -26,6 +26,7 @@
 
 #define BACKEND_CHUNK          16384
 #define BACKEND_READ_HIGHWATER (256 * 1024)
+#define BACKEND_ECHO_BODY      4096 /* request body bytes the echo shows */
 
 struct backend_ctx_entry {
 	char *key;
@@ -57,6 +58,9 @@ struct conn {
 	char client[64];
 	char client_addr[INET6_ADDRSTRLEN];
 	int client_port;
+	uint64_t body_len; /* request payload bytes received */
+	size_t body_kept;  /* the first ones, for the echo */
+	char body[BACKEND_ECHO_BODY];
 };
 
 static void conn_process(struct conn *c);
@@ -234,6 +238,8 @@ conn_next(struct conn *c)
 	}
 	http_parser_reset(&c->parser);
 	c->state = CONN_HEAD;
+	c->body_len = 0;
+	c->body_kept = 0;
 	if (!(bufferevent_get_enabled(c->bev) & EV_READ))
 		bufferevent_enable(c->bev, EV_READ);
 	return 0;
@@ -378,6 +384,10 @@ conn_snapshot(struct conn *c, struct backend_last *l)
 	memcpy(l->client_addr, c->client_addr, sizeof(l->client_addr));
 	l->client_port = c->client_port;
 	l->count = c->b->requests;
+	l->body_len = c->body_len;
+	l->body_kept = c->body_kept;
+	if (c->body_kept > 0)
+		memcpy(l->body, c->body, c->body_kept);
 	l->valid = 1;
 }
 
@@ -439,6 +449,12 @@ backend_last_json(const struct backend *b, const struct backend_last *l)
 	json_object_set_new(o, "backend", json_string(b->conf->name));
 	json_object_set_new(
 	    o, "request_count", json_integer((json_int_t)l->count));
+	json_object_set_new(
+	    o, "body_bytes", json_integer((json_int_t)l->body_len));
+	/* null when the body is not UTF-8 text */
+	json_object_set_new(o, "body", json_stringn(l->body, l->body_kept));
+	if (json_object_get(o, "body") == NULL)
+		json_object_set_new(o, "body", json_null());
 	return o;
 }
 
@@ -671,6 +687,27 @@ conn_bad_request(struct conn *c, int rc)
 	conn_done(c);
 }
 
+/* Read request payload: count it, keep the first bytes for the echo. */
+static int
+conn_body(struct conn *c, struct evbuffer *in)
+{
+	struct evbuffer *sink = c->b->sink;
+	size_t n, k;
+	int rc;
+
+	rc = http_parse_body(&c->parser, in, sink, 0);
+	n = evbuffer_get_length(sink);
+	c->body_len += n;
+	k = sizeof(c->body) - c->body_kept;
+	if (k > n)
+		k = n;
+	if (k > 0)
+		evbuffer_remove(sink, c->body + c->body_kept, k);
+	c->body_kept += k;
+	evbuffer_drain(sink, evbuffer_get_length(sink));
+	return rc;
+}
+
 static void
 conn_process(struct conn *c)
 {
@@ -690,7 +727,10 @@ conn_process(struct conn *c)
 		}
 		if (c->state != CONN_BODY)
 			return;
-		rc = http_parse_body(&c->parser, in, NULL, 0);
+		if (c->parser.msg.body == HTTP_BODY_NONE)
+			rc = HTTP_OK;
+		else
+			rc = conn_body(c, in);
 		if (rc == HTTP_AGAIN)
 			return;
 		if (rc != HTTP_OK) {
@@ -857,10 +897,11 @@ backend_init(struct backend *b, const struct farm_backend *conf,
 	LIST_INIT(&b->conns);
 	farm_behaviour_init(&b->beh);
 	b->scratch = evbuffer_new();
+	b->sink = evbuffer_new();
 	b->sni_seen = json_object();
 	b->hosts_seen = json_object();
 	b->tls_versions = json_object();
-	if (b->scratch == NULL || b->sni_seen == NULL ||
+	if (b->scratch == NULL || b->sink == NULL || b->sni_seen == NULL ||
 	    b->hosts_seen == NULL || b->tls_versions == NULL) {
 		snprintf(
 		    err, errlen, "backend \"%s\": out of memory", conf->name);
@@ -939,6 +980,8 @@ backend_clear(struct backend *b)
 	free(b->last.buf);
 	if (b->scratch != NULL)
 		evbuffer_free(b->scratch);
+	if (b->sink != NULL)
+		evbuffer_free(b->sink);
 	memset(b, 0, sizeof(*b));
 }
 

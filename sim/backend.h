@@ -44,6 +44,9 @@ struct backend_last {
 	char client_addr[48];
 	int client_port;
 	uint64_t count;
+	uint64_t body_len;
+	size_t body_kept;
+	char body[4096]; /* the first bytes of the request body */
 };
 
 struct backend {
@@ -67,6 +70,7 @@ struct backend {
 	json_t *tls_versions;
 	struct backend_last last; /* valid once a request came */
 	struct evbuffer *scratch; /* fast-path responses over plain TCP */
+	struct evbuffer *sink;    /* request bodies pass through here */
 	LIST_HEAD(, conn) conns;
 };
 

@@ -704,3 +704,24 @@ def test_sim_sigterm_with_busy_connections_exits_zero(tmp_path, pki):
     assert p.stop() == 0
     for s in socks:
         s.close()
+
+
+def test_sim_echo_reports_the_request_body(farm):
+    c = connect(farm, "e1")
+    c.request("POST", "/upload", body=b"hello body",
+              headers={"Content-Type": "text/plain"})
+    doc = json.loads(c.getresponse().read())
+    assert doc["method"] == "POST"
+    assert doc["body_bytes"] == 10 and doc["body"] == "hello body"
+    c.request("GET", "/")  # the next request starts clean
+    doc = json.loads(c.getresponse().read())
+    assert doc["body_bytes"] == 0 and doc["body"] == ""
+    c.close()
+
+
+def test_sim_echo_counts_a_chunked_request_body(farm):
+    out = raw(farm, "h1", b"POST /echo HTTP/1.1\r\nHost: x\r\n"
+              b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+              b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+    doc = json.loads(out.partition(b"\r\n\r\n")[2])
+    assert doc["body_bytes"] == 11 and doc["body"] == "hello world"
