@@ -74,7 +74,7 @@ static int
 backend_sni_cb(SSL *ssl, int *alert, void *arg)
 {
 	struct backend *b = SSL_get_app_data(ssl);
-	const char *name;
+	const char *name, *dot;
 	size_t i;
 
 	if (b == NULL ||
@@ -83,8 +83,16 @@ backend_sni_cb(SSL *ssl, int *alert, void *arg)
 	for (i = 0; i < b->nsni; i++)
 		if (strcasecmp(b->sni[i].name, name) == 0) {
 			SSL_set_SSL_CTX(ssl, b->sni[i].ctx);
-			break;
+			return SSL_TLSEXT_ERR_OK;
 		}
+	/* "*.example.test" stands for one more label, as in a certificate */
+	if ((dot = strchr(name, '.')) != NULL && dot != name)
+		for (i = 0; i < b->nsni; i++)
+			if (strncmp(b->sni[i].name, "*.", 2) == 0 &&
+			    strcasecmp(b->sni[i].name + 1, dot) == 0) {
+				SSL_set_SSL_CTX(ssl, b->sni[i].ctx);
+				break;
+			}
 	return SSL_TLSEXT_ERR_OK;
 }
 

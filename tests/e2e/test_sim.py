@@ -725,3 +725,24 @@ def test_sim_echo_counts_a_chunked_request_body(farm):
               b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
     doc = json.loads(out.partition(b"\r\n\r\n")[2])
     assert doc["body_bytes"] == 11 and doc["body"] == "hello world"
+
+
+def test_sim_wildcard_sni_key_matches_one_label(tmp_path, pki):
+    p = start_sim(tmp_path, [{"name": "w", "listen": "127.0.1.10:0",
+                              "tls": {"variant": "ca-signed"},
+                              "sni": {"*.other.test": {"variant": "other"},
+                                      "x.other.test": {"variant":
+                                                       "rotated"}}}],
+                  manifest=pki / "manifest.json")
+    try:
+        def cert(sni):
+            c = connect(p, "w", sni=sni)
+            d = c.sock.getpeercert(binary_form=True)
+            c.close()
+            return d
+        assert cert("a.other.test") == der(pki, "other")
+        assert cert("x.other.test") == der(pki, "rotated")
+        assert cert("a.b.other.test") == der(pki, "ca-signed")
+        assert cert("other.test") == der(pki, "ca-signed")
+    finally:
+        p.stop()
