@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "pages.h"
 #include "route.h"
+#include "sni.h"
 #include "upstream.h"
 #include "worker.h"
 
@@ -438,50 +439,20 @@ proxy_next(struct proxy_conn *c)
 }
 
 /* Names for the upstream exchange (spec 2 and 3): the Host header, the SNI
- * and the name verify_chain checks. */
+ * and the name verify_chain checks; the rules live in sni.c. */
 static void
 proxy_upstream_names(struct proxy_conn *c, const struct config_settings *s,
     const char **host, const char **sni, const char **verify_name,
     char *hostbuf, size_t hostlen)
 {
-	const struct config *cfg = c->rt->cfg;
 	const struct http_header *h = http_msg_header(&c->req.msg, "Host");
-	const char *addr = c->target.address;
-	int fqdn = c->target.kind == CONFIG_MEMBER_FQDN;
-	const char *name = NULL;
-	char *colon;
+	struct sni_names n;
 
-	if (s->host_name != NULL)
-		*host = s->host_name;
-	else if (s->pick_host_from_backend)
-		*host = addr;
-	else if (h != NULL)
-		*host = h->value;
-	else
-		*host = addr;
-
-	if (cfg->sku == CONFIG_SKU_V1) {
-		*sni = fqdn ? addr : NULL;
-		*verify_name = fqdn ? addr : NULL;
-		return;
-	}
-	if (s->sni_name != NULL)
-		name = s->sni_name;
-	else if (s->host_name != NULL)
-		name = s->host_name;
-	else if (s->pick_host_from_backend || fqdn)
-		name = addr;
-	else if (h != NULL) {
-		/* the client's Host without its port */
-		snprintf(hostbuf, hostlen, "%s", h->value);
-		if (hostbuf[0] != '[' && (colon = strrchr(hostbuf, ':')) != NULL)
-			*colon = '\0';
-		name = hostbuf;
-	}
-	if (name != NULL && (name[0] == '\0' || net_is_ip_literal(name)))
-		name = NULL;
-	*sni = name;
-	*verify_name = name;
+	sni_traffic(c->rt->cfg->sku, s, c->target.kind, c->target.address,
+	    h != NULL ? h->value : NULL, hostbuf, hostlen, &n);
+	*host = n.host;
+	*sni = n.sni;
+	*verify_name = n.verify_name;
 }
 
 /* Serialize the request head for the member into out. */

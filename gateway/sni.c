@@ -42,22 +42,23 @@ sni_strip_port(const char *host, char *buf, size_t len)
 
 void
 sni_traffic(enum config_sku sku, const struct config_settings *s,
-    const struct config_member *m, const char *client_host, char *buf,
-    size_t len, struct sni_names *out)
+    enum config_member_kind kind, const char *address,
+    const char *client_host, char *buf, size_t len, struct sni_names *out)
 {
+	const char *fqdn = kind == CONFIG_MEMBER_FQDN ? address : NULL;
 	const char *name;
 
 	if (s->host_name != NULL)
 		out->host = s->host_name;
 	else if (s->pick_host_from_backend)
-		out->host = m->address;
+		out->host = address;
 	else if (client_host != NULL)
 		out->host = client_host;
 	else
-		out->host = m->address;
+		out->host = address;
 
 	if (sku == CONFIG_SKU_V1) {
-		out->sni = sni_usable(sni_fqdn(m));
+		out->sni = sni_usable(fqdn);
 		out->verify_name = out->sni;
 		return;
 	}
@@ -65,8 +66,8 @@ sni_traffic(enum config_sku sku, const struct config_settings *s,
 		name = s->sni_name;
 	else if (s->host_name != NULL)
 		name = s->host_name;
-	else if (s->pick_host_from_backend || m->kind == CONFIG_MEMBER_FQDN)
-		name = m->address;
+	else if (s->pick_host_from_backend || fqdn != NULL)
+		name = address;
 	else
 		name = sni_strip_port(client_host, buf, len);
 	out->sni = sni_usable(name);

@@ -39,13 +39,14 @@ struct sni_names {
 };
 
 /*
- * The names for live traffic to member m through setting s. client_host is
- * the request's Host header value (NULL when absent); buf (of len bytes)
- * holds the client's Host without its port when that becomes the SNI.
+ * The names for live traffic through setting s to the member of that kind
+ * and address (as written in the pool). client_host is the request's Host
+ * header value (NULL when absent); buf (of len bytes) holds the client's
+ * Host without its port when that becomes the SNI.
  */
 void sni_traffic(enum config_sku sku, const struct config_settings *s,
-    const struct config_member *m, const char *client_host, char *buf,
-    size_t len, struct sni_names *out);
+    enum config_member_kind kind, const char *address,
+    const char *client_host, char *buf, size_t len, struct sni_names *out);
 
 /*
  * The names for the probe of member m through setting s; p is the custom

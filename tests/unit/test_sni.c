@@ -50,7 +50,8 @@ traffic(enum config_sku sku, const struct config_settings *s,
 {
 	static char buf[256];
 
-	sni_traffic(sku, s, m, client_host, buf, sizeof(buf), out);
+	sni_traffic(sku, s, m->kind, m->address, client_host, buf, sizeof(buf),
+	    out);
 }
 
 /* --- live traffic, v2 --------------------------------------------------- */
