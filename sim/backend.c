@@ -177,7 +177,7 @@ backend_count(json_t *o, const char *key)
 void
 backend_reset_counters(struct backend *b)
 {
-	b->requests = b->handshakes = b->resumed = 0;
+	b->requests = b->handshakes = b->resumed = b->handshake_errors = 0;
 	json_object_clear(b->sni_seen);
 	json_object_clear(b->hosts_seen);
 	json_object_clear(b->tls_versions);
@@ -198,6 +198,9 @@ backend_json(const struct backend *b)
 	    "tls_versions", b->tls_versions, "last_request",
 	    backend_last_json(b, &b->last), "behaviour",
 	    farm_behaviour_json(&b->beh));
+	if (o != NULL)
+		json_object_set_new(o, "handshake_errors",
+		    json_integer((json_int_t)b->handshake_errors));
 	return o;
 }
 
@@ -796,6 +799,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
+		if (c->ssl != NULL && !SSL_is_init_finished(c->ssl))
+			c->b->handshake_errors++;
 		if (c->state == CONN_BODY &&
 		    http_parse_eof(&c->parser) != HTTP_OK)
 			conn_close(c, "client closed mid-request", 0);
@@ -804,6 +809,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
+		if (c->ssl != NULL && !SSL_is_init_finished(c->ssl))
+			c->b->handshake_errors++;
 		e[0] = '\0';
 		while ((ssl_err = bufferevent_get_openssl_error(bev)) != 0)
 			ERR_error_string_n(ssl_err, e, sizeof(e));

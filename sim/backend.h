@@ -65,6 +65,7 @@ struct backend {
 	uint64_t requests;
 	uint64_t handshakes;
 	uint64_t resumed;
+	uint64_t handshake_errors; /* TLS handshakes that failed */
 	json_t *sni_seen;
 	json_t *hosts_seen;
 	json_t *tls_versions;

@@ -657,6 +657,10 @@ def test_sim_tls_version_limits_apply(tmp_path, pki):
         assert doc["tls_versions"] == {"TLSv1.2": 1}
         with pytest.raises(ssl.SSLError):
             connect(p, "t13", ctx=client_ctx(max_tls=ssl.TLSVersion.TLSv1_2))
+        deadline = time.monotonic() + 10
+        while control(p, "GET", "/backends/t13")[1]["handshake_errors"] < 1:
+            assert time.monotonic() < deadline
+        assert control(p, "GET", "/backends/t13")[1]["handshakes"] == 0
     finally:
         p.stop()
 
