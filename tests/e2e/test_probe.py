@@ -181,3 +181,35 @@ def test_probe_all_unhealthy_502_page_by_sku(farm_gw):
     assert "client.test" not in b["hosts_seen"]
     assert re.search(r"pool\.no_healthy_member", g.log_text())
     assert b["requests"] >= before
+
+
+def _log_time(log, needle):
+    """The time (seconds) of the first log line containing needle."""
+    from datetime import datetime
+    for line in log.splitlines():
+        if needle in line:
+            stamp = line.split(" ", 1)[0].rstrip("Z")
+            return datetime.fromisoformat(stamp).timestamp()
+    raise AssertionError(f"{needle!r} not logged")
+
+
+@pytest.mark.parametrize("sku", ["v1", "v2"])
+def test_probe_v1_retries_quickly_v2_waits_interval(farm_gw, sku):
+    # interval 100 s x 0.01 = 1 s; v1 retries a failed probe after
+    # PROBE_V1_RETRY_S (1 s x 0.01 = 10 ms), v2 waits the interval.
+    farm, g = farm_gw({"b1": (1, None, None)},
+                      sku=sku,
+                      probes=[probe(path="/health", host="probe.test",
+                                    interval=100, unhealthyThreshold=3)])
+    a = farm.addr["b1"]
+    wait_health(g, a, "Healthy")
+    farm.behaviour("b1", {"health": {"path": "/health", "status": 500}})
+    wait_health(g, a, "Unhealthy", timeout=20)
+    log = g.log_text()
+    key = f"pool1/{a}/s1"
+    first = _log_time(log, f"probe {key}: failure 1/3")
+    turn = _log_time(log, f"backend health {key}: Healthy -> Unhealthy")
+    if sku == "v1":
+        assert turn - first < 0.9
+    else:
+        assert turn - first >= 1.9
