@@ -104,14 +104,14 @@ upstream_connect(struct event_base *base, const struct upstream_target *t,
 			goto fail;
 		uc->bev = bufferevent_openssl_socket_new(base, -1, ssl,
 		    BUFFEREVENT_SSL_CONNECTING,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		    BEV_OPT_CLOSE_ON_FREE);
 		if (uc->bev == NULL)
 			goto fail;
 		ssl = NULL; /* owned by the bufferevent */
 		bufferevent_openssl_set_allow_dirty_shutdown(uc->bev, 1);
 	} else {
 		uc->bev = bufferevent_socket_new(base, -1,
-		    BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+		    BEV_OPT_CLOSE_ON_FREE);
 		if (uc->bev == NULL)
 			goto fail;
 	}
@@ -121,8 +121,9 @@ upstream_connect(struct event_base *base, const struct upstream_target *t,
 		tv.tv_usec = (t->timeout_ms % 1000) * 1000;
 		bufferevent_set_timeouts(uc->bev, &tv, &tv);
 	}
-	/* A refused connect is reported through the event callback (deferred
-	 * callbacks), so the caller always hears back asynchronously. */
+	/* libevent reports an immediate failure (a refused loopback connect)
+	 * through a deferred event callback, so the caller always hears back
+	 * asynchronously. */
 	if (bufferevent_socket_connect(uc->bev,
 		(const struct sockaddr *)&t->addr->ss, (int)t->addr->len) != 0) {
 		ERR_clear_error();

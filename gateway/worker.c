@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +347,8 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	struct timeval tv = { WORKER_DRAIN_S, 0 };
 	size_t i;
 
+	if (w->stopping)
+		return;
 	w->stopping = 1;
 	for (i = 0; i < w->gw->nports; i++) {
 		if (w->listeners[i] != NULL)
@@ -372,6 +375,7 @@ worker_main(void *arg)
 static struct worker *
 worker_new(struct gateway *gw, int id)
 {
+	struct event_config *cfg;
 	struct worker *w;
 	size_t i;
 
@@ -380,7 +384,17 @@ worker_new(struct gateway *gw, int id)
 	w->gw = gw;
 	w->id = id;
 	TAILQ_INIT(&w->conns);
-	w->base = event_base_new();
+	w->stop_fds[0] = w->stop_fds[1] = -1;
+	/* A worker's loop is only ever touched by its own thread (the stop
+	 * request comes through a socket pair), so it needs no lock; the
+	 * changelist folds the add/del pairs of one pass into one
+	 * epoll_ctl. */
+	if ((cfg = event_config_new()) == NULL)
+		goto fail;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK |
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	w->base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
 	w->listeners = calloc(gw->nports + 1, sizeof(*w->listeners));
 	w->fds = calloc(gw->nports + 1, sizeof(int));
 	w->lctx = calloc(gw->nports + 1, sizeof(*w->lctx));
@@ -390,7 +404,11 @@ worker_new(struct gateway *gw, int id)
 		goto fail;
 	for (i = 0; i < gw->nports; i++)
 		w->fds[i] = -1;
-	w->stop_ev = event_new(w->base, -1, 0, worker_stop_cb, w);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
+		w->stop_fds) != 0)
+		goto fail;
+	w->stop_ev = event_new(w->base, w->stop_fds[0], EV_READ,
+	    worker_stop_cb, w);
 	w->deadline_ev = evtimer_new(w->base, worker_deadline_cb, w);
 	if (w->stop_ev == NULL || w->deadline_ev == NULL)
 		goto fail;
@@ -407,6 +425,10 @@ fail:
 	free(w->lctx);
 	if (w->base != NULL)
 		event_base_free(w->base);
+	if (w->stop_fds[0] >= 0) {
+		close(w->stop_fds[0]);
+		close(w->stop_fds[1]);
+	}
 	free(w);
 	return NULL;
 }
@@ -495,8 +517,9 @@ worker_stop_all(struct gateway *gw)
 	size_t i;
 
 	for (i = 0; i < gw->nworkers; i++)
-		if (gw->workers[i]->started)
-			event_active(gw->workers[i]->stop_ev, EV_READ, 0);
+		if (gw->workers[i]->started &&
+		    write(gw->workers[i]->stop_fds[1], "x", 1) != 1)
+			log_warn("cannot signal worker %zu", i);
 	for (i = 0; i < gw->nworkers; i++) {
 		if (gw->workers[i]->started)
 			pthread_join(gw->workers[i]->thread, NULL);
@@ -524,6 +547,8 @@ worker_free_all(struct gateway *gw)
 		event_free(w->deadline_ev);
 		worker_runtime_unref(w->rt);
 		event_base_free(w->base);
+		close(w->stop_fds[0]);
+		close(w->stop_fds[1]);
 		free(w->listeners);
 		free(w->fds);
 		free(w->lctx);

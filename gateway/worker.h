@@ -31,7 +31,8 @@ struct worker {
 	struct upstream_pool *pool;
 	struct runtime *rt;		/* this worker's reference */
 	unsigned rt_gen;
-	struct event *stop_ev;
+	struct event *stop_ev;		/* readable end of stop_fds */
+	int stop_fds[2];
 	struct event *deadline_ev;
 	TAILQ_HEAD(proxy_conns, proxy_conn) conns;
 	size_t nconns;
