@@ -410,7 +410,8 @@ worker_new(struct gateway *gw, int id)
 	w->stop_ev = event_new(w->base, w->stop_fds[0], EV_READ,
 	    worker_stop_cb, w);
 	w->deadline_ev = evtimer_new(w->base, worker_deadline_cb, w);
-	if (w->stop_ev == NULL || w->deadline_ev == NULL)
+	if (w->stop_ev == NULL || w->deadline_ev == NULL ||
+	    event_add(w->stop_ev, NULL) != 0)
 		goto fail;
 	return w;
 fail:

@@ -424,8 +424,8 @@ class Backend:
                           f"Content-Type: application/json\r\n{extra}"
                           f"Content-Length: {len(body)}\r\n\r\n".encode()
                           + (body if method != "HEAD" else b""))
-        except (OSError, ValueError):
-            return
+        except (OSError, ValueError, AttributeError, TypeError):
+            return  # the peer went away mid-message
         finally:
             try:
                 c.close()
