@@ -1038,6 +1038,21 @@ proxy_pump_request(struct proxy_conn *c)
 
 /* --- accepting ---------------------------------------------------------- */
 
+/* True when a listener on frontend port fp requires SNI (a handshake
+ * without SNI that no listener takes is then refused). */
+static int
+proxy_port_requires_sni(const struct config *cfg, int fp)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nlisteners; i++)
+		if (cfg->frontend_ports[cfg->listeners[i].frontend_port].port ==
+			cfg->frontend_ports[fp].port &&
+		    cfg->listeners[i].require_sni)
+			return 1;
+	return 0;
+}
+
 int
 proxy_sni_cb(SSL *ssl, int *alert, void *arg)
 {
@@ -1055,7 +1070,8 @@ proxy_sni_cb(SSL *ssl, int *alert, void *arg)
 		return SSL_TLSEXT_ERR_NOACK;
 	li = route_listener(rt->cfg, fp, name, NULL, &st);
 	if (li < 0) {
-		if (st == ROUTE_SNI_REQUIRED) {
+		if (st == ROUTE_SNI_REQUIRED ||
+		    (name == NULL && proxy_port_requires_sni(rt->cfg, fp))) {
 			*alert = SSL_AD_UNRECOGNIZED_NAME;
 			return SSL_TLSEXT_ERR_ALERT_FATAL;
 		}
