@@ -541,10 +541,12 @@ def check_responses(exp, resps, sku=None):
     if exp.get("affinity"):
         cookie = exp.get("cookie", "ApplicationGatewayAffinity")
         first = resps[0].headers.get("set-cookie", "") if resps else ""
+        carried = resps[0].sent_cookie if resps else ""
         if not re.search(rf"(^|,\s*){re.escape(cookie)}=[0-9a-f]{{32}}",
-                         first):
-            probs.append(f"affinity: first response should set {cookie}="
-                         f"<32 hex>, Set-Cookie was {first!r}")
+                         first) and f"{cookie}=" not in (carried or ""):
+            probs.append(f"affinity: the first response should set "
+                         f"{cookie}=<32 hex> (the client had none), "
+                         f"Set-Cookie was {first!r}")
         who = {r.backend for r in resps if r.status == 200}
         if len(who) != 1:
             probs.append(f"affinity: expected one backend for all, got "
@@ -666,6 +668,7 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
     titles = [modes[m].get("title", m) for m in modes]
     rows = []
     used = set()
+    diffs = []
     for v in variants:
         row = []
         for m in modes:
@@ -682,12 +685,12 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
                 used.add(r["expected"]["reason"])
             if r["passed"]:
                 row.append((text, True))
-            elif obs.get("status") and cell_str(obs) == \
-                    cell_str(r["expected"]):
-                row.append((f"{text} (health {obs.get('health')})", False))
             else:
-                row.append((f"{text} (expected {cell_str(r['expected'])})",
-                            False))
+                row.append((text, False))
+                why = "; ".join(r.get("problems") or [])
+                diffs.append(f"{v} x {modes[m].get('title', m)}: expected "
+                             f"{cell_str(r['expected'])}, got {text}"
+                             + (f" ({why[:300]})" if why else ""))
         rows.append((v, row))
     ok = sum(1 for _, row in rows for _, p in row if p)
     total = sum(1 for _, row in rows for _ in row)
@@ -711,6 +714,9 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
         lines.append("  ".join([v.ljust(w0)] + [
             (("! " if p is False else "") + c).ljust(w)
             for (c, p), w in zip(row, ws)]).rstrip())
+    if diffs:
+        lines.append("cells that differ from matrix.yaml:")
+        lines += [f"  {d}" for d in diffs]
     lines.append(summary)
     text = "\n".join(lines)
     # markdown
@@ -723,6 +729,8 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
     for v, row in rows:
         md.append(f"| {v} | " + " | ".join(
             (f"**✗ {c}**" if p is False else c) for c, p in row) + " |")
+    if diffs:
+        md += ["", "Cells that differ:", ""] + [f"- {d}" for d in diffs]
     md += ["", summary, "", "## Modes", ""]
     for m, spec in modes.items():
         md.append(f"- **{spec.get('title', m)}**: {spec.get('about', '')}")
@@ -749,7 +757,11 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
         h.append(f"<tr><th>{html.escape(v)}</th>" + "".join(
             f"<td class='{'bad' if p is False else 'none' if p is None else 'ok'}'>"
             f"{html.escape(c)}</td>" for c, p in row) + "</tr>")
-    h.append(f"</table><p>{html.escape(summary)}</p><h2>Modes</h2><dl>")
+    h.append(f"</table><p>{html.escape(summary)}</p>")
+    if diffs:
+        h.append("<h2>Cells that differ</h2><ul>" + "".join(
+            f"<li>{html.escape(d)}</li>" for d in diffs) + "</ul>")
+    h.append("<h2>Modes</h2><dl>")
     for m, spec in modes.items():
         h.append(f"<dt>{html.escape(spec.get('title', m))}</dt><dd>"
                  f"{html.escape(spec.get('about', ''))}</dd>")
@@ -851,7 +863,7 @@ class Pki:
 
 
 class Resp:
-    __slots__ = ("status", "headers", "body", "error", "t")
+    __slots__ = ("status", "headers", "body", "error", "t", "sent_cookie")
 
     def __init__(self, status=0, headers=None, body=b"", error=None):
         self.status = status
@@ -859,6 +871,7 @@ class Resp:
         self.body = body
         self.error = error
         self.t = time.monotonic()
+        self.sent_cookie = None
 
     @property
     def backend(self):
@@ -1110,9 +1123,11 @@ class Lab:
         for p in (self.gw, self.sim):
             if p is not None and p.proc is not None:
                 try:
-                    p.stop(timeout=15)
+                    p.stop(timeout=5)
                 except AssertionError as e:
-                    errs.append(str(e)[:2000])
+                    tail = p.log_text().strip().splitlines()[-3:]
+                    errs.append(str(e)[:2000] + "; last log lines:\n  " +
+                                "\n  ".join(tail))
         return errs
 
     # -- requests
@@ -1159,6 +1174,7 @@ class Lab:
                 if not keep:
                     h["Connection"] = "close"
                 r = http_request(conn, method, path, h, body)
+                r.sent_cookie = h.get("Cookie")
                 if r.error is not None:
                     conn = None
                 elif r.headers.get("connection", "").lower() == "close":
@@ -1488,7 +1504,7 @@ class MatrixLab:
         sku = spec["sku"]
         pki = Pki.get(_pki_base(config))
         wd = config._tmp_path_factory.mktemp(f"matrix-{mode}")
-        lab = Lab(wd, sku, pki, float(spec.get("probe_scale", 0.01)))
+        lab = Lab(wd, sku, pki, float(spec.get("probe_scale", 0.1)))
         backends = [{"name": v, "protocol": "https", "tls": v, "host": 1,
                      "port": 0} for v in variants]
         lab.farm_errors = {}
