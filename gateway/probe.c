@@ -329,6 +329,7 @@ probe_publish(struct prober *pr, struct probe_pair *pp)
 	memset(raw, 0, sizeof(raw));
 	for (i = 0; i < n && i < 64; i++)
 		raw[i] = first[i].count.state;
+	memcpy(out, raw, sizeof(out));
 	if (min > 0)
 		(void)probe_min_servers(raw, n, min, out);
 	for (i = 0; i < n; i++) {
@@ -336,9 +337,9 @@ probe_publish(struct prober *pr, struct probe_pair *pp)
 		if (min <= 0 && q != pp)
 			continue;
 		if (q->count.state == HEALTH_UNKNOWN && !q->text[0]) {
-			if (min <= 0 || out[i] != HEALTH_HEALTHY)
-				continue;
-			health_entry_set(pr->gw->health, q->he, HEALTH_HEALTHY,
+			/* not probed yet: Unknown, unless minServers
+			 * forces it */
+			health_entry_set(pr->gw->health, q->he, out[i],
 			    REASON_UNKNOWN,
 			    reason_text(REASON_UNKNOWN, NULL, unknown,
 				sizeof(unknown)));
