@@ -124,11 +124,12 @@ def config(sku, members, settings, **extra):
                           **extra)
 
 
-def start_gateway(tmp_path, cfg, pki, extra=(), name="gw"):
+def start_gateway(tmp_path, cfg, pki, extra=(), name="gw", debug=True):
     g = Gateway(tmp_path, cfg, ["--probe-scale", SCALE, "--workers", "1",
-                                "--debug-headers", "--well-known-cas",
+                                "--well-known-cas",
                                 str(Path(pki) / "public-root.pem")]
-                + list(extra), name=name)
+                + (["--debug-headers"] if debug else []) + list(extra),
+                name=name)
     g.start()
     return g
 

@@ -5,6 +5,7 @@ probes, a representative set of certificate variant x trust mode cells
 (a backend's certificate swapped at run time; a reload that removes an
 authentication certificate closes pooled upstream connections)."""
 import json
+import time
 
 import pytest
 
@@ -32,12 +33,12 @@ def trust_gw(tmp_path, pki):
     started = []
 
     def start(sku="v2", variant="ca-signed", member="ip", trust="root",
-              probes=None, behaviour=None, **sprops):
+              probes=None, behaviour=None, debug=True, extra=(), **sprops):
         farm = Farm(tmp_path, pki, {"b1": (1, variant, behaviour or
                                            {"echo": True})}).start()
         started.append(farm)
         a = farm.addr["b1"]
-        extra_args = []
+        extra_args = list(extra)
         if member != "ip":
             extra_args += ["--resolve", f"{member}:{a}"]
         s = https_settings(port=farm.port, **sprops)
@@ -55,7 +56,7 @@ def trust_gw(tmp_path, pki):
             kw["probes"] = probes
         g = start_gateway(tmp_path, config(sku, [a if member == "ip"
                                                  else member], s, **kw),
-                          pki, extra_args)
+                          pki, extra_args, debug=debug)
         started.append(g)
         return farm, g, (a if member == "ip" else member)
 
@@ -193,6 +194,29 @@ def test_trust_live_traffic_fails_with_its_own_sni(trust_gw):
     assert "nothere.example" not in farm.backend("b1")["hosts_seen"]
     metrics = g.admin("/metrics")[1]
     assert "v2.cn_mismatch" in metrics
+
+
+def test_trust_reason_header_only_with_debug_headers(trust_gw, tmp_path):
+    # Without --debug-headers the 502 page carries no X-AGW-Reason; the
+    # reason still reaches the access log and /metrics.
+    log = tmp_path / "access.log"
+    farm, g, addr = trust_gw(variant="ca-signed", member="ip", trust="root",
+                             debug=False, extra=["--access-log", str(log)])
+    wait_health(g, addr, "Healthy")
+    status, headers, body = get(g, host="nothere.example")
+    assert status == 502
+    assert "x-agw-reason" not in headers
+    assert headers["server"] == "Microsoft-Azure-Application-Gateway/v2"
+    assert "<center><h1>502 Bad Gateway</h1></center>" in body
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [json.loads(x) for x in log.read_text().splitlines()] \
+            if log.exists() else []
+        if lines:
+            break
+        time.sleep(0.02)
+    assert [x["reason"] for x in lines] == ["v2.cn_mismatch"]
+    assert 'v2.cn_mismatch' in g.admin("/metrics")[1]
 
 
 # --- (d) rotation ---------------------------------------------------------------
