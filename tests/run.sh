@@ -44,9 +44,19 @@ matrix)
 		echo "no scenarios exist yet (scenarios/ is empty): nothing to run"
 		exit 0
 	fi
+	# One test per scenario file and per matrix cell; cells of one gateway
+	# mode stay on one xdist worker (loadgroup), so each mode starts one
+	# farm and one gateway. The plugin (tests/e2e/agwscenario.py) prints
+	# the matrix and writes build/report/matrix.{md,html}; -rN keeps the
+	# matrix and the summary line last.
 	mkdir -p "$BUILD/report"
-	pytest_run -q -n "$JOBS" scenarios \
-		--junitxml="$BUILD/report/junit.xml" --agw-matrix
+	start=$(date +%s)
+	rc=0
+	pytest_run -q -rN -n "$JOBS" --dist loadgroup scenarios \
+		--junitxml="$BUILD/report/junit.xml" --agw-matrix || rc=$?
+	echo "matrix: pytest exit $rc, $(($(date +%s) - start)) s wall;" \
+		"reports in $BUILD/report/ (matrix.md, matrix.html, junit.xml)"
+	exit $rc
 	;;
 *)
 	echo "usage: tests/run.sh all|matrix" >&2

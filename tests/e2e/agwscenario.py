@@ -1666,6 +1666,9 @@ def pytest_configure(config):
                  ("agw", "the gateway is configured with agw commands")):
         config.addinivalue_line("markers", f"{m}: {h}")
     config._agw_t0 = time.monotonic()
+    # `pytest -n N scenarios` keeps each matrix mode on one worker
+    if getattr(config.option, "dist", None) == "load":
+        config.option.dist = "loadgroup"
     if not hasattr(config, "workerinput"):
         os.environ["AGW_SCENARIO_RUN"] = uuid.uuid4().hex
         _pki_base(config)
@@ -1767,6 +1770,8 @@ class MatrixFile(pytest.File):
                                         modes=modes, variants=variants)
             item.add_marker("matrix")
             item.add_marker(modes[m]["sku"])
+            # one worker per mode: one farm and one gateway per mode
+            item.add_marker(pytest.mark.xdist_group(name=f"matrix-{m}"))
             yield item
 
 
