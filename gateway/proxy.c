@@ -125,6 +125,26 @@ proxy_sku(struct proxy_conn *c)
 	return rt->cfg->sku;
 }
 
+/*
+ * Write what a plain socket's output holds now instead of on the next loop
+ * pass: EV_WRITE stays disabled while the output is empty, so a request or
+ * response costs no epoll_ctl pair. What the socket does not take is left
+ * to libevent (EV_WRITE enabled until the output drains). TLS bufferevents
+ * keep EV_WRITE enabled and write from the loop.
+ */
+static void
+proxy_flush(struct bufferevent *bev, int tls)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	if (tls)
+		return;
+	if (evbuffer_get_length(out) > 0)
+		(void)evbuffer_write(out, bufferevent_getfd(bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(bev, EV_WRITE);
+}
+
 /* --- timers ------------------------------------------------------------ */
 
 static void
@@ -324,6 +344,7 @@ proxy_page(struct proxy_conn *c, int status, int http_rc,
 		return;
 	}
 	c->bytes_out += evbuffer_get_length(out) - before;
+	proxy_flush(c->bev, c->tls);
 	c->resp_started = 1;
 	c->resp_close = !keep;
 	proxy_finish_request(c);
@@ -365,6 +386,8 @@ proxy_client_writecb(struct bufferevent *bev, void *arg)
 			proxy_linger(c);
 		return;
 	}
+	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	/* The client drained below LOW: resume reading the upstream. */
 	if (c->uc != NULL && c->resp_head) {
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
@@ -815,6 +838,7 @@ proxy_pump_response_rc(struct proxy_conn *c)
 
 	rc = http_parse_body(&c->resp, in, out, c->resp_raw);
 	c->bytes_out += evbuffer_get_length(out) - before;
+	proxy_flush(c->bev, c->tls);
 	if (rc == HTTP_OK) {
 		proxy_response_done(c);
 		return 1;
@@ -876,6 +900,7 @@ proxy_upstream_read(struct proxy_conn *c)
 				proxy_close(c, "out of memory");
 				return 1;
 			}
+			proxy_flush(c->bev, c->tls);
 			http_parser_reset(&c->resp);
 			http_parser_set_head_request(&c->resp,
 			    strcmp(c->req.msg.method, "HEAD") == 0);
@@ -901,6 +926,8 @@ proxy_up_writecb(struct bufferevent *bev, void *arg)
 {
 	struct proxy_conn *c = arg;
 
+	if (!c->uc->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);
 	/* The upstream drained below LOW: resume reading the client. */
 	if (!c->req_done) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
@@ -978,6 +1005,8 @@ proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
 	}
 	proxy_upstream_names(c, s, &host, &sni, &vname, hostbuf,
 	    sizeof(hostbuf));
+	if (!uc->tls)
+		bufferevent_disable(uc->bev, EV_WRITE); /* see proxy_flush */
 	if (proxy_build_head(c, host, bufferevent_get_output(uc->bev)) != 0) {
 		proxy_close(c, "out of memory");
 		return;
@@ -989,7 +1018,8 @@ proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
 	bufferevent_setwatermark(uc->bev, EV_WRITE, 0, 0);
 	bufferevent_setwatermark(uc->bev, EV_READ, 0, PROXY_READ_MAX);
 	bufferevent_set_timeouts(uc->bev, &tv, NULL);
-	bufferevent_enable(uc->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(uc->bev, uc->tls ? EV_READ | EV_WRITE : EV_READ);
+	proxy_flush(uc->bev, uc->tls);
 	c->state = PROXY_FORWARD;
 	if (!c->req_done) {
 		proxy_timer_set(c, PROXY_TIMER_BODY,
@@ -1008,6 +1038,7 @@ proxy_pump_request(struct proxy_conn *c)
 
 	rc = http_parse_body(&c->req, in, out, 1);
 	c->bytes_in += before - evbuffer_get_length(in);
+	proxy_flush(c->uc->bev, c->uc->tls);
 	if (rc < 0) {
 		log_debug("request body from %s rejected: %s", c->client,
 		    http_status_name(rc));
@@ -1143,7 +1174,7 @@ proxy_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	bufferevent_setcb(c->bev, proxy_client_readcb, proxy_client_writecb,
 	    proxy_client_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_READ_MAX);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, c->tls ? EV_READ | EV_WRITE : EV_READ);
 	c->state = PROXY_HEAD;
 	proxy_timer_set(c, PROXY_TIMER_HEAD, w->gw->opts.header_timeout);
 	return;

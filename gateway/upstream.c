@@ -1,6 +1,9 @@
 #include "upstream.h"
 
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -78,6 +81,7 @@ upstream_connect(struct event_base *base, const struct upstream_target *t,
 	struct upstream_conn *uc;
 	struct timeval tv;
 	SSL *ssl = NULL;
+	int one = 1;
 
 	if ((uc = calloc(1, sizeof(*uc))) == NULL)
 		return NULL;
@@ -129,6 +133,11 @@ upstream_connect(struct event_base *base, const struct upstream_target *t,
 		ERR_clear_error();
 		goto fail;
 	}
+	/* The socket exists now (libevent made it): no Nagle, or a TLS
+	 * record split across segments waits for a delayed ACK. */
+	if (bufferevent_getfd(uc->bev) >= 0)
+		(void)setsockopt(bufferevent_getfd(uc->bev), IPPROTO_TCP,
+		    TCP_NODELAY, &one, sizeof(one));
 	return uc;
 fail:
 	ERR_clear_error();
