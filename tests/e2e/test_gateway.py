@@ -449,3 +449,74 @@ def test_gateway_access_log_json_lines(gateway, backends, tmp_path):
     assert [l["status"] for l in lines] == [200, 500]
     assert lines[0]["rule"] == "r1" and lines[0]["pool"] == "pool1"
     assert lines[1]["upstream_status"] == 500
+
+
+def test_gateway_sigterm_finishes_in_flight_request(gateway, backends):
+    g, (b,) = simple(gateway, backends)
+    result = {}
+
+    def slow():
+        result["r"] = get(g, "/sleep/1.5")
+    t = threading.Thread(target=slow)
+    t.start()
+    deadline = time.monotonic() + 10
+    while not any(q["path"] == "/sleep/1.5" for q in traffic(b)):
+        assert time.monotonic() < deadline, "request never forwarded"
+        time.sleep(0.01)
+    g.signal(signal.SIGTERM)
+    t.join()
+    r, data = result["r"]
+    assert r.status == 200
+    assert g.stop() == 0
+
+
+def test_gateway_http10_head_and_expect_continue(gateway, backends):
+    g, (b,) = simple(gateway, backends)
+    out = http_raw(g.port(), b"GET /ten HTTP/1.0\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK")
+    assert b'"/ten"' in out
+    out = http_raw(g.port(), b"HEAD /h HTTP/1.1\r\nHost: x\r\n"
+                             b"Connection: close\r\n\r\n")
+    assert out.startswith(b"HTTP/1.1 200 OK") and out.endswith(b"\r\n\r\n")
+    import socket
+    s = socket.create_connection(("127.0.0.1", g.port()), timeout=10)
+    s.sendall(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+              b"Expect: 100-continue\r\nConnection: close\r\n\r\n")
+    s.sendall(b"hello")
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    assert b"HTTP/1.1 200 OK" in out
+    assert json.loads(out.split(b"\r\n\r\n")[-1])["body_len"] == 5
+
+
+def test_gateway_draining_member_keeps_affinity(gateway, backends):
+    a, b = backends(2)
+    drain = {"enabled": True, "drainTimeoutInSec": 60}
+    cfg = gateway_config(pools=[pool_of([a, b])],
+                         settings=[setting(a.port, cookieBasedAffinity=
+                                           "Enabled",
+                                           connectionDraining=drain)])
+    g = gateway(cfg)
+    r, data = get(g, "/")
+    first = json.loads(data)["server"]
+    value = [c for c in r.msg.get_all("Set-Cookie")
+             if c.startswith("ApplicationGatewayAffinity=")][0]
+    value = value.split(";")[0].split("=", 1)[1]
+    gone, stay = (a, b) if first == a.name else (b, a)
+    g.write_config(gateway_config(pools=[pool_of([stay])],
+                                  settings=[setting(a.port,
+                                                    cookieBasedAffinity=
+                                                    "Enabled",
+                                                    connectionDraining=
+                                                    drain)]))
+    st, body = g.admin("/reload", "POST")
+    assert st == 200, body
+    r, data = get(g, "/", {"Cookie": f"ApplicationGatewayAffinity={value}"})
+    assert json.loads(data)["server"] == gone.name
+    r, data = get(g, "/")
+    assert json.loads(data)["server"] == stay.name
