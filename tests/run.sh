@@ -49,10 +49,13 @@ matrix)
 	# farm and one gateway. The plugin (tests/e2e/agwscenario.py) prints
 	# the matrix and writes build/report/matrix.{md,html}; -rN keeps the
 	# matrix and the summary line last.
+	# Scenarios mostly wait (probes, handshakes, reloads), so twice as
+	# many workers as JOBS keep the cores busy (MATRIX_JOBS overrides).
 	mkdir -p "$BUILD/report"
 	start=$(date +%s)
 	rc=0
-	pytest_run -q -rN -n "$JOBS" --dist loadgroup scenarios \
+	pytest_run -q -rN -n "${MATRIX_JOBS:-$((JOBS * 2))}" --dist loadgroup \
+		scenarios \
 		--junitxml="$BUILD/report/junit.xml" --agw-matrix || rc=$?
 	echo "matrix: pytest exit $rc, $(($(date +%s) - start)) s wall;" \
 		"reports in $BUILD/report/ (matrix.md, matrix.html, junit.xml)"

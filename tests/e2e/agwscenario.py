@@ -1735,7 +1735,7 @@ class ScenarioItem(pytest.Item):
         pki = Pki.get(_pki_base(self.config), profile)
         wd = self.config._tmp_path_factory.mktemp(
             re.sub(r"[^\w-]", "_", doc["name"])[:40])
-        lab = Lab(wd, doc["sku"], pki, float(doc.get("probe_scale", 0.01)))
+        lab = Lab(wd, doc["sku"], pki, float(doc.get("probe_scale", 0.05)))
         sc = Scenario(doc, lab, self.path.name)
         errs = []
         try:
