@@ -1272,6 +1272,7 @@ class Scenario:
         self.doc = doc
         self.lab = lab
         self.source = source
+        self.notes = []  # load summaries, for the report
 
     def v(self, obj, path=()):
         try:
@@ -1460,6 +1461,20 @@ class Scenario:
         failed = [r for r in resps if r.failed()]
         want = arg.get("failed", 0)
         probs = []
+        why = collections.Counter(
+            f"{r.status} {r.reason or r.error or ''}".strip()
+            for r in failed)
+        summary = (f"load at {where}: {len(failed)} failed of {len(resps)}"
+                   + (": " + ", ".join(f"{k} x{v}" for k, v in
+                                       why.most_common()) if why else ""))
+        self.notes.append(summary)
+        print(summary)
+        allowed = arg.get("reasons")
+        if allowed is not None:
+            other = [r for r in failed if (r.reason or r.error) not in allowed]
+            if other:
+                probs.append(f"load: failures not explained by "
+                             f"{allowed}: " + _summ(other))
         if not count_ok(want, len(failed)):
             c = collections.Counter(
                 f"{r.status} {r.reason or r.error or ''}".strip()
@@ -1742,6 +1757,8 @@ class ScenarioItem(pytest.Item):
             sc.run()
         finally:
             errs = lab.stop()
+            for n in sc.notes:  # junit.xml <property name="load">
+                self.user_properties.append(("load", n))
         if errs:
             raise ScenarioError("the scenario passed but a process did not "
                                 "exit cleanly:\n" + "\n".join(errs))
