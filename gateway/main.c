@@ -620,6 +620,10 @@ main(int argc, char **argv)
 	event_free(ev_hup);
 	event_free(ev_term);
 	event_free(ev_int);
+	/* Already stopping: a repeated SIGTERM must not kill the clean-up. */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
 	main_free(&gw);
 	ERR_clear_error();
 	log_info("stopped");

@@ -260,13 +260,6 @@ proxy_close_after_write(struct proxy_conn *c)
 
 /* --- logging and metrics of one finished request ------------------------ */
 
-static const char *
-proxy_name_at(char *const *names, size_t n, int i)
-{
-	(void)n;
-	return i >= 0 ? names[i] : NULL;
-}
-
 static void
 proxy_finish_request(struct proxy_conn *c)
 {
@@ -312,7 +305,6 @@ proxy_finish_request(struct proxy_conn *c)
 	e.reason = c->reason;
 	e.attempts = c->attempts;
 	accesslog_write(&e);
-	(void)proxy_name_at;
 }
 
 /* --- gateway-made responses -------------------------------------------- */
@@ -701,8 +693,9 @@ proxy_upstream_begin(struct proxy_conn *c, int fresh)
 
 /* --- the upstream exchange ----------------------------------------------- */
 
+/* Count one upstream failure of the current request. */
 static void
-proxy_fail(struct proxy_conn *c, int status, enum reason_code rc, int kind)
+proxy_count_failure(struct proxy_conn *c, int kind, enum reason_code rc)
 {
 	struct runtime *rt = c->rt;
 
@@ -710,15 +703,29 @@ proxy_fail(struct proxy_conn *c, int status, enum reason_code rc, int kind)
 		metrics_upstream_failure(rt->gw->metrics, c->w->id, rt->names,
 		    c->route.pool, c->have_target ? c->target.member : -1,
 		    (enum metrics_failure_kind)kind, rc);
+}
+
+/* A failure once the response head is out: log the request with its
+ * reason and close (the client sees the response cut short). */
+static void
+proxy_abort(struct proxy_conn *c, const char *reason, const char *why)
+{
+	c->reason = reason;
+	proxy_finish_request(c);
+	proxy_close(c, why);
+}
+
+static void
+proxy_fail(struct proxy_conn *c, int status, enum reason_code rc, int kind)
+{
+	proxy_count_failure(c, kind, rc);
 	log_debug("request from %s to %s: %d (%s)", c->client,
 	    c->have_target ? c->target.address : "-", status,
 	    reason_name(rc));
 	upstream_free(c->uc);
 	c->uc = NULL;
 	if (c->resp_started) {
-		c->reason = reason_name(rc);
-		proxy_finish_request(c);
-		proxy_close(c, reason_name(rc));
+		proxy_abort(c, reason_name(rc), reason_name(rc));
 		return;
 	}
 	proxy_page(c, status, 0, rc);
@@ -730,15 +737,12 @@ proxy_timeout(struct proxy_conn *c)
 {
 	struct runtime *rt = c->rt;
 
-	metrics_upstream_failure(rt->gw->metrics, c->w->id, rt->names,
-	    c->route.pool, c->have_target ? c->target.member : -1,
-	    METRICS_FAIL_TIMEOUT, REASON_UPSTREAM_TIMEOUT);
+	proxy_count_failure(c, METRICS_FAIL_TIMEOUT, REASON_UPSTREAM_TIMEOUT);
 	upstream_free(c->uc);
 	c->uc = NULL;
 	if (c->resp_started) {
-		c->reason = reason_name(REASON_UPSTREAM_TIMEOUT);
-		proxy_finish_request(c);
-		proxy_close(c, "upstream timeout mid-response");
+		proxy_abort(c, reason_name(REASON_UPSTREAM_TIMEOUT),
+		    "upstream timeout mid-response");
 		return;
 	}
 	if (rt->cfg->sku == CONFIG_SKU_V1) {
@@ -844,12 +848,10 @@ proxy_pump_response_rc(struct proxy_conn *c)
 		return 1;
 	}
 	if (rc < 0) {
-		c->reason = reason_name(REASON_UPSTREAM_INVALID);
-		metrics_upstream_failure(c->rt->gw->metrics, c->w->id,
-		    c->rt->names, c->route.pool, c->target.member,
-		    METRICS_FAIL_RESPONSE, REASON_UPSTREAM_INVALID);
-		proxy_finish_request(c);
-		proxy_close(c, "invalid upstream body");
+		proxy_count_failure(c, METRICS_FAIL_RESPONSE,
+		    REASON_UPSTREAM_INVALID);
+		proxy_abort(c, reason_name(REASON_UPSTREAM_INVALID),
+		    "invalid upstream body");
 		return 1;
 	}
 	if (evbuffer_get_length(out) > PROXY_HIGH) {
@@ -955,12 +957,10 @@ proxy_up_eventcb(struct bufferevent *bev, short what, void *arg)
 			proxy_response_done(c);
 			return;
 		}
-		c->reason = reason_name(REASON_UPSTREAM_RESET);
-		metrics_upstream_failure(c->rt->gw->metrics, c->w->id,
-		    c->rt->names, c->route.pool, c->target.member,
-		    METRICS_FAIL_RESPONSE, REASON_UPSTREAM_RESET);
-		proxy_finish_request(c);
-		proxy_close(c, "upstream closed mid-response");
+		proxy_count_failure(c, METRICS_FAIL_RESPONSE,
+		    REASON_UPSTREAM_RESET);
+		proxy_abort(c, reason_name(REASON_UPSTREAM_RESET),
+		    "upstream closed mid-response");
 		return;
 	}
 	/* A reused connection the backend closed while it idled: retry once
@@ -1046,9 +1046,8 @@ proxy_pump_request(struct proxy_conn *c)
 		upstream_free(c->uc);
 		c->uc = NULL;
 		if (c->resp_started) {
-			c->reason = http_status_name(rc);
-			proxy_finish_request(c);
-			proxy_close(c, "invalid request body");
+			proxy_abort(c, http_status_name(rc),
+			    "invalid request body");
 			return;
 		}
 		c->reason = http_status_name(rc);
