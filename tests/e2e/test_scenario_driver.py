@@ -408,3 +408,57 @@ def test_scenario_driver_renders_markdown_and_html_with_legend():
     assert "<td class='bad'>502 v2.cn_mismatch</td>" in htm
     assert "<dt>v1.not_whitelisted</dt><dd>TEXT &lt;1&gt;</dd>" in htm
     assert htm.startswith("<!DOCTYPE html>")
+
+
+# ---- health matching ------------------------------------------------------------
+
+
+def _health(addr, state, log):
+    return {"backendAddressPools": [{
+        "backendAddressPool": {"id": "x/backendAddressPools/pool"},
+        "backendHttpSettingsCollection": [{
+            "backendHttpSettings": {"id": "x/backendHttpSettingsCollection/s"},
+            "servers": [{"address": addr, "health": state,
+                         "healthProbeLog": log}]}]}]}
+
+
+def _lab():
+    lab = d.Lab.__new__(d.Lab)  # no processes: only the name table
+    lab.backends = {"b1": {"ip": "127.10.1.1", "fqdn": "b1.backend.test"},
+                    "b2": {"ip": "127.10.1.2", "fqdn": None}}
+    return lab
+
+
+def test_scenario_driver_health_matches_backend_by_fqdn_or_address():
+    lab = _lab()
+    doc = _health("b1.backend.test", "Healthy", "Success.")
+    assert lab.health_match(doc, {"b1": "Healthy"}) == []
+    doc = _health("127.10.1.2", "Healthy", "Success.")
+    assert lab.health_match(doc, {"b2": "Healthy"}) == []
+    assert lab.health_match(doc, {"b1": "Healthy"}) == [
+        "b1 (b1.backend.test): not in backend health"]
+
+
+def test_scenario_driver_health_reason_compares_the_exact_text():
+    lab = _lab()
+    text = d.REASONS["v2.verify_failed"].replace("{errorCode}", "66")
+    doc = _health("127.10.1.2", "Unhealthy", text)
+    assert lab.health_match(doc, {"b2": {"health": "Unhealthy",
+                                         "reason": "v2.verify_failed"}}) == []
+    assert lab.health_match(doc, {"b2": {"reason": "v2.verify_failed",
+                                         "code": 66}}) == []
+    probs = lab.health_match(doc, {"b2": {"reason": "v2.verify_failed",
+                                          "code": 68}})
+    assert len(probs) == 1 and "error code 68" in probs[0]
+    probs = lab.health_match(doc, {"b2": {"reason": "v2.cn_mismatch"}})
+    assert "expected v2.cn_mismatch" in probs[0] and "error code 66" in \
+        probs[0]
+
+
+def test_scenario_driver_health_state_mismatch_shows_the_log():
+    lab = _lab()
+    doc = _health("127.10.1.2", "Unhealthy", "Application Gateway could "
+                  "not connect to the backend.")
+    assert lab.health_match(doc, {"b2": "Healthy"}) == [
+        "b2 (pool/s): expected Healthy, got Unhealthy: Application Gateway "
+        "could not connect to the backend."]
