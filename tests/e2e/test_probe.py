@@ -1,5 +1,5 @@
 """End-to-end tests of the health probes (spec sections 4, 5 and 6):
-agw-sim backends, agw-gateway with --probe-scale 0.01, states and the exact
+agw-sim backends, agw-gateway with --probe-scale 0.05, states and the exact
 healthProbeLog texts read from /backendhealth."""
 import re
 
@@ -42,7 +42,7 @@ def farm_gw(tmp_path, pki):
 @pytest.mark.parametrize("sku", ["v1", "v2"])
 def test_probe_default_probe_host_and_success(farm_gw, sku):
     farm, g = farm_gw({"b1": (1, None, None)}, sku=sku)
-    srv = wait_health(g, farm.addr["b1"], "Healthy")
+    srv = wait_health(g, farm.addr["b1"], "Healthy", "Success")
     assert srv["healthProbeLog"] == "Success. Received 200 status code"
     b = farm.backend("b1")
     assert set(b["hosts_seen"]) == {"127.0.0.1"}
@@ -57,9 +57,9 @@ def test_probe_unhealthy_until_first_success_never_contacted(farm_gw):
     farm, g = farm_gw({"b1": (1, None, {"health": {"path": "/health",
                                                      "status": 503}})},
                       probes=[probe(path="/health", host="probe.test")])
-    srv = wait_health(g, farm.addr["b1"], "Unhealthy")
-    assert srv["healthProbeLog"] == TEXT["status"].format(e="200-399",
-                                                          r=503)
+    text = TEXT["status"].format(e="200-399", r=503)
+    srv = wait_health(g, farm.addr["b1"], "Unhealthy", text)
+    assert srv["healthProbeLog"] == text
     status, headers, _ = get(g, host="client.test")
     assert status == 502
     assert headers["x-agw-reason"] == "pool.no_healthy_member"
@@ -85,7 +85,7 @@ def test_probe_threshold_then_one_success_heals(farm_gw):
     # still healthy (and serving) after two failures
     assert log.count(f"backend health {key}: Healthy -> Unhealthy") == 1
     farm.behaviour("b1", {})
-    srv = wait_health(g, a, "Healthy")
+    srv = wait_health(g, a, "Healthy", "Success")
     assert srv["healthProbeLog"] == "Success. Received 200 status code"
     # one success heals: no failure counted between the last failure and
     # the turn back
@@ -100,10 +100,10 @@ def test_probe_status_match_ranges(farm_gw):
                       probes=[probe(host="probe.test",
                                     match={"statusCodes": ["201",
                                                            "300-302"]})])
-    srv = wait_health(g, farm.addr["b1"], "Unhealthy")
-    assert srv["healthProbeLog"] == TEXT["status"].format(e="201,300-302",
-                                                          r=200)
-    srv = wait_health(g, farm.addr["b2"], "Healthy")
+    text = TEXT["status"].format(e="201,300-302", r=200)
+    srv = wait_health(g, farm.addr["b1"], "Unhealthy", text)
+    assert srv["healthProbeLog"] == text
+    srv = wait_health(g, farm.addr["b2"], "Healthy", "Success")
     assert srv["healthProbeLog"] == "Success. Received 201 status code"
     status, headers, _ = get(g)
     assert status == 201 and headers["x-agw-member"] == farm.addr["b2"]
@@ -114,7 +114,7 @@ def test_probe_body_match(farm_gw):
                       probes=[probe(host="probe.test",
                                     match={"body": "ready"})])
     a = farm.addr["b1"]
-    srv = wait_health(g, a, "Unhealthy")
+    srv = wait_health(g, a, "Unhealthy", TEXT["body"].format(s="ready"))
     assert srv["healthProbeLog"] == TEXT["body"].format(s="ready")
     farm.behaviour("b1", {"body": "all ready\n"})
     wait_health(g, a, "Healthy")
@@ -134,9 +134,9 @@ def test_probe_min_servers(farm_gw):
 
 
 def test_probe_timeout_text(farm_gw):
-    # timeout 30 s x 0.01 = 0.3 s; the backend answers after 3 s
-    farm, g = farm_gw({"b1": (1, None, {"delay_ms": 3000})})
-    srv = wait_health(g, farm.addr["b1"], "Unhealthy")
+    # timeout 30 s x 0.05 = 1.5 s; the backend answers after 4 s
+    farm, g = farm_gw({"b1": (1, None, {"delay_ms": 4000})})
+    srv = wait_health(g, farm.addr["b1"], "Unhealthy", TEXT["timeout"])
     assert srv["healthProbeLog"] == TEXT["timeout"]
     assert "probe.timeout" in g.log_text()
 
@@ -145,7 +145,7 @@ def test_probe_connect_refused_text(farm_gw):
     farm, g = farm_gw({"b1": (1, None, None), "b2": (2, None, None)})
     wait_health(g, farm.addr["b2"], "Healthy")
     farm.call("/backends/b2/down", "POST")
-    srv = wait_health(g, farm.addr["b2"], "Unhealthy")
+    srv = wait_health(g, farm.addr["b2"], "Unhealthy", TEXT["connect"])
     assert srv["healthProbeLog"] == TEXT["connect"]
     # traffic only goes to the healthy member
     for _ in range(4):
@@ -164,7 +164,7 @@ def test_probe_dns_failure_text(farm_gw):
         '"ipAddress": "%s"' % farm.addr["b1"], '"fqdn": "nx.invalid"')
     g.config_path.write_text(cfg)
     assert g.admin("/reload", "POST")[0] == 200
-    srv = wait_health(g, "nx.invalid", "Unhealthy")
+    srv = wait_health(g, "nx.invalid", "Unhealthy", TEXT["dns"])
     assert srv["healthProbeLog"] == TEXT["dns"]
 
 
@@ -195,12 +195,12 @@ def _log_time(log, needle):
 
 @pytest.mark.parametrize("sku", ["v1", "v2"])
 def test_probe_v1_retries_quickly_v2_waits_interval(farm_gw, sku):
-    # interval 100 s x 0.01 = 1 s; v1 retries a failed probe after
-    # PROBE_V1_RETRY_S (1 s x 0.01 = 10 ms), v2 waits the interval.
+    # interval 20 s x 0.05 = 1 s; v1 retries a failed probe after
+    # PROBE_V1_RETRY_S (1 s x 0.05 = 50 ms), v2 waits the interval.
     farm, g = farm_gw({"b1": (1, None, None)},
                       sku=sku,
                       probes=[probe(path="/health", host="probe.test",
-                                    interval=100, unhealthyThreshold=3)])
+                                    interval=20, unhealthyThreshold=3)])
     a = farm.addr["b1"]
     wait_health(g, a, "Healthy")
     farm.behaviour("b1", {"health": {"path": "/health", "status": 500}})

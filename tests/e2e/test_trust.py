@@ -126,7 +126,7 @@ def test_trust_sni_and_host_seen(trust_gw, case):
     assert e["headers"]["Host"] == live_host
 
 
-# --- (b) variant x mode cells -------------------------------------------------
+# --- (b) variant x mode cells ---------------------------------------------
 
 # (sku, variant, member, trust, settings props, health, text, live status)
 CELLS = [
@@ -171,7 +171,7 @@ def test_trust_cell(trust_gw, cell):
     sku, variant, member, trust, sprops, health, text, live = cell
     farm, g, addr = trust_gw(sku=sku, variant=variant, member=member,
                              trust=trust, behaviour={}, **sprops)
-    srv = wait_health(g, addr, health)
+    srv = wait_health(g, addr, health, text)
     assert srv["healthProbeLog"] == text
     status, headers, body = get(g)
     assert status == live, (status, headers, body)
@@ -219,14 +219,14 @@ def test_trust_reason_header_only_with_debug_headers(trust_gw, tmp_path):
     assert 'v2.cn_mismatch' in g.admin("/metrics")[1]
 
 
-# --- (d) rotation ---------------------------------------------------------------
+# --- (d) rotation -----------------------------------------------------------
 
 def test_trust_rotation_backend_cert_swap_health_follows(trust_gw, pki):
     farm, g, addr = trust_gw(variant="ca-signed", member="ip", trust="root",
                              hostName="backend.test")
     wait_health(g, addr, "Healthy")
     farm.tls("b1", "untrusted-root", pki)
-    srv = wait_health(g, addr, "Unhealthy")
+    srv = wait_health(g, addr, "Unhealthy", TEXT["root_mismatch_no_root"])
     assert srv["healthProbeLog"] == TEXT["root_mismatch_no_root"]
     assert get(g)[0] == 502
     farm.tls("b1", "rotated", pki)
