@@ -279,6 +279,15 @@ SSL_CTX *
 tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain,
     int min_version, int max_version, char *err, size_t errlen)
 {
+	return tls_server_ctx_new_level(cert, key, chain, min_version,
+	    max_version, -1, err, errlen);
+}
+
+SSL_CTX *
+tls_server_ctx_new_level(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain,
+    int min_version, int max_version, int security_level, char *err,
+    size_t errlen)
+{
 	SSL_CTX *ctx;
 	int i;
 
@@ -290,6 +299,8 @@ tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain,
 	}
 	if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		goto fail;
+	if (security_level >= 0)
+		SSL_CTX_set_security_level(ctx, security_level);
 	if (min_version && !SSL_CTX_set_min_proto_version(ctx, min_version))
 		goto fail;
 	if (max_version && !SSL_CTX_set_max_proto_version(ctx, max_version))

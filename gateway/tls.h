@@ -53,6 +53,12 @@ const char *tls_version_name(int version);
  */
 SSL_CTX *tls_server_ctx_new(X509 *cert, EVP_PKEY *key, STACK_OF(X509) *chain,
     int min_version, int max_version, char *err, size_t errlen);
+/* The same at an explicit OpenSSL security level (-1: the library's
+ * default). agw-sim uses 0: it must present weak keys and SHA-1 signatures
+ * on purpose, for the gateway to judge. */
+SSL_CTX *tls_server_ctx_new_level(X509 *cert, EVP_PKEY *key,
+    STACK_OF(X509) *chain, int min_version, int max_version,
+    int security_level, char *err, size_t errlen);
 /* A client context limited to [min_version, max_version]; verification is
  * the caller's to set. Caller frees. */
 SSL_CTX *tls_client_ctx_new(int min_version, int max_version, char *err,

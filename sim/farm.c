@@ -968,8 +968,10 @@ farm_tls_ctx_new(const struct farm_tls *t, int min_tls, int max_tls, char *err,
 	for (i = 1; i < sk_X509_num(chain); i++)
 		if (!sk_X509_push(rest, sk_X509_value(chain, i)))
 			goto nomem;
-	ctx = tls_server_ctx_new(leaf, fkey != NULL ? fkey : key, rest, min_tls,
-	    max_tls, e, sizeof(e));
+	/* Security level 0: the farm presents weak keys and SHA-1 signed
+	 * certificates on purpose; judging them is the gateway's job. */
+	ctx = tls_server_ctx_new_level(leaf, fkey != NULL ? fkey : key, rest,
+	    min_tls, max_tls, 0, e, sizeof(e));
 	if (ctx == NULL) {
 		snprintf(m, sizeof(m), "%s", e);
 		farm_seterr(err, errlen, "%s (%s, %s)", m, certfile,

@@ -750,3 +750,24 @@ def test_sim_wildcard_sni_key_matches_one_label(tmp_path, pki):
         assert cert("other.test") == der(pki, "ca-signed")
     finally:
         p.stop()
+
+
+def test_sim_presents_weak_keys_on_purpose(tmp_path):
+    """The farm serves a 1024-bit RSA key (the weak-rsa1024 variant): the
+    server side must not refuse it by OpenSSL's default security level, so
+    the gateway gets to judge it."""
+    _openssl("req", "-x509", "-newkey", "rsa:1024", "-nodes", "-keyout",
+             "weak.key", "-subj", "/CN=backend.test", "-days", "30",
+             "-out", "weak.pem", cwd=tmp_path)
+    p = start_sim(tmp_path, [{"name": "w", "listen": "127.0.1.5:0",
+                              "protocol": "https",
+                              "tls": {"cert": str(tmp_path / "weak.pem"),
+                                      "key": str(tmp_path / "weak.key")}}])
+    try:
+        b = backend(p, "w")
+        cp = run(["openssl", "s_client", "-connect",
+                  f"127.0.1.5:{b['port']}", "-cipher", "DEFAULT@SECLEVEL=0"],
+                 input="", check=False)
+        assert "Server public key is 1024 bit" in cp.stdout, cp.stdout
+    finally:
+        p.stop()
