@@ -189,6 +189,10 @@ worker_runtime_new(struct gateway *gw, struct config *c,
 		goto fail;
 	}
 	SSL_CTX_set_session_cache_mode(rt->client_ctx, SSL_SESS_CACHE_OFF);
+	/* verify_chain is the one judge of a backend's certificate (a weak
+	 * key or a SHA-1 signature is its v2.verify_failed, and v1 does not
+	 * check them): the handshake itself must not refuse them first. */
+	SSL_CTX_set_security_level(rt->client_ctx, 0);
 	for (i = 0; i < c->nssl_certs; i++) {
 		const struct config_ssl_cert *sc = &c->ssl_certs[i];
 
