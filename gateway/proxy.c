@@ -82,6 +82,7 @@ struct proxy_conn {
 	struct http_parser resp;
 	int req_done;		/* request body fully read */
 	int resp_head;		/* upstream response head parsed */
+	int head_held;		/* parsed, sent with the first body bytes */
 	int resp_started;	/* response head sent to the client */
 	int resp_raw;		/* body copied as framed */
 	int resp_close;		/* close the client after this response */
@@ -381,7 +382,7 @@ proxy_client_writecb(struct bufferevent *bev, void *arg)
 	if (!c->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE);
 	/* The client drained below LOW: resume reading the upstream. */
-	if (c->uc != NULL && c->resp_head) {
+	if (c->uc != NULL && c->resp_head && !c->head_held) {
 		bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 		bufferevent_enable(c->uc->bev, EV_READ);
 		proxy_pump_response(c);
@@ -562,6 +563,7 @@ proxy_read_head(struct proxy_conn *c)
 	c->bytes_out = 0;
 	c->attempts = 0;
 	c->resp_head = 0;
+	c->head_held = 0;
 	c->resp_started = 0;
 	c->resp_close = 0;
 	c->t_up.tv_sec = 0;
@@ -876,6 +878,14 @@ proxy_upstream_read(struct proxy_conn *c)
 	struct evbuffer *out;
 	int rc, status;
 
+	if (c->head_held) {
+		if (evbuffer_get_length(in) == 0)
+			return 0;
+		c->head_held = 0;
+		proxy_send_head(c);
+		if (c->resp_started == 0)
+			return 1;
+	}
 	while (!c->resp_head) {
 		rc = http_parse_head(&c->resp, in);
 		if (rc == HTTP_AGAIN)
@@ -910,6 +920,13 @@ proxy_upstream_read(struct proxy_conn *c)
 		}
 		c->resp_head = 1;
 		c->upstream_status = status;
+		if (c->resp.msg.body != HTTP_BODY_NONE &&
+		    evbuffer_get_length(in) == 0) {
+			/* Hold the head until body bytes come: a backend that
+			 * closes now gets its 502 page, not a cut response. */
+			c->head_held = 1;
+			return 0;
+		}
 		proxy_send_head(c);
 		if (c->resp_started == 0)
 			return 1;
@@ -951,6 +968,21 @@ proxy_up_eventcb(struct bufferevent *bev, short what, void *arg)
 	/* Bytes that arrived with the close come first. */
 	if (evbuffer_get_length(in) > 0 && proxy_upstream_read(c))
 		return;
+	if (c->head_held) {
+		/* closed right after the head: only a read-until-close body
+		 * may be empty */
+		if ((what & BEV_EVENT_EOF) &&
+		    http_parse_eof(&c->resp) == HTTP_OK) {
+			c->head_held = 0;
+			proxy_send_head(c);
+			if (c->resp_started)
+				proxy_response_done(c);
+			return;
+		}
+		proxy_fail(c, 502, REASON_UPSTREAM_INVALID,
+		    METRICS_FAIL_RESPONSE);
+		return;
+	}
 	if (c->resp_head) {
 		if ((what & BEV_EVENT_EOF) &&
 		    http_parse_eof(&c->resp) == HTTP_OK) {
