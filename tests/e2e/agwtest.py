@@ -280,8 +280,8 @@ class Gateway(Proc):
 class Backend:
     """A small scriptable HTTP/1.1 backend on 127.0.1.x, port 0, in a
     thread (keep-alive, counts connections, records requests). Paths:
-    /status/N, /reset (RST, no answer), /malformed, /sleep/SECONDS,
-    /chunked, /big/BYTES, anything else echoes the request as JSON
+    /status/N, /reset (RST, no answer), /malformed, /cut (a head that
+    promises 5 bytes, then close), /sleep/SECONDS, /chunked, /big/BYTES, anything else echoes the request as JSON
     {"server", "method", "path", "headers": [[k, v]], "body_len", "conn"}.
     With tls=(certfile, keyfile) it serves Https."""
 
@@ -387,6 +387,11 @@ class Backend:
                 if path == "/reset":
                     c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                  struct.pack("ii", 1, 0))
+                    c.close()
+                    return
+                if path == "/cut":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                              b"\r\n")
                     c.close()
                     return
                 if path == "/malformed":

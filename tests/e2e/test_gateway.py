@@ -193,7 +193,7 @@ def test_gateway_backend_5xx_passes_through(gateway, backends, sku):
     assert r.getheader("Server") == "pyback"
 
 
-@pytest.mark.parametrize("path", ["/reset", "/malformed"])
+@pytest.mark.parametrize("path", ["/reset", "/malformed", "/cut"])
 def test_gateway_bad_upstream_gives_v2_502_page(gateway, backends, path):
     g, _ = simple(gateway, backends, "v2", extra_args=["--debug-headers"])
     r, data = get(g, path)
