@@ -27,17 +27,42 @@ scenario_files() {
 
 case "${1:-all}" in
 all)
-	rm -f "$BUILD"/**/*.gcda 2>/dev/null || true
 	find "$BUILD" -name '*.gcda' -delete 2>/dev/null || true
+	mkdir -p "$BUILD/report"
+	rm -f "$BUILD/report/junit-ctest.xml" "$BUILD/report/junit-all.xml"
+	rc=0
 	echo "== unit tests (ctest)"
-	ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS"
-	echo "== end-to-end tests (pytest)"
+	ctest --test-dir "$BUILD" --output-on-failure -j "$JOBS" \
+		--output-junit "$PWD/$BUILD/report/junit-ctest.xml" || rc=1
+	echo "== end-to-end tests and scenarios (pytest)"
 	targets=(tests/e2e)
 	[ -n "$(scenario_files)" ] && targets+=(scenarios)
 	pytest_run -q -n "$JOBS" "${targets[@]}" \
-		--junitxml="$BUILD/report/junit-all.xml"
+		--junitxml="$BUILD/report/junit-all.xml" || rc=1
 	echo "== coverage"
-	bash tests/coverage.sh "$BUILD"
+	bash tests/coverage.sh "$BUILD" || true
+	# One closing line over both runners (unit test binaries and pytest
+	# cases), from their JUnit reports.
+	"$PY" - "$BUILD/report/junit-ctest.xml" "$BUILD/report/junit-all.xml" <<'PYEOF'
+import sys
+import xml.etree.ElementTree as ET
+n = {"passed": 0, "failed": 0, "skipped": 0}
+for path in sys.argv[1:]:
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError):
+        continue
+    for tc in root.iter("testcase"):
+        kinds = {c.tag for c in tc}
+        if kinds & {"failure", "error"} or tc.get("status") == "fail":
+            n["failed"] += 1
+        elif "skipped" in kinds or tc.get("status") in ("notrun", "disabled"):
+            n["skipped"] += 1
+        else:
+            n["passed"] += 1
+print(f"tests: {n['passed']} passed, {n['failed']} failed, {n['skipped']} skipped")
+PYEOF
+	exit $rc
 	;;
 matrix)
 	if [ -z "$(scenario_files)" ]; then
