@@ -27,6 +27,7 @@ scenario_files() {
 
 case "${1:-all}" in
 all)
+	t0=$(date +%s)
 	find "$BUILD" -name '*.gcda' -delete 2>/dev/null || true
 	mkdir -p "$BUILD/report"
 	rm -f "$BUILD/report/junit-ctest.xml" "$BUILD/report/junit-all.xml"
@@ -41,6 +42,7 @@ all)
 		--junitxml="$BUILD/report/junit-all.xml" || rc=1
 	echo "== coverage"
 	bash tests/coverage.sh "$BUILD" || true
+	echo "== done in $(($(date +%s) - t0)) s"
 	# One closing line over both runners (unit test binaries and pytest
 	# cases), from their JUnit reports.
 	"$PY" - "$BUILD/report/junit-ctest.xml" "$BUILD/report/junit-all.xml" <<'PYEOF'
