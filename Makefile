@@ -1,6 +1,7 @@
 # The thin front door: dependencies, configure, build, test.
 #   make matrix   the scenario suite and the v1/v2 conformance matrix
 #   make test     every test: unit, end-to-end, scenarios, coverage
+#   make bench    benchmarks against nginx;  make fuzz: libFuzzer targets
 # Variables: BUILD (build), CMAKE_ARGS (extra -D options), JOBS.
 BUILD ?= build
 JOBS ?= $(shell nproc)
@@ -25,6 +26,15 @@ test: build
 matrix: build
 	@BUILD=$(BUILD) JOBS=$(JOBS) bash tests/run.sh matrix
 
+# make bench: a Release build in build-rel, then the data-path benchmarks
+# against nginx on this machine (tests/bench/*.sh; bounded wrk runs).
+bench:
+	@bash tests/deps.sh bench
+	@cmake -S . -B build-rel -DCMAKE_BUILD_TYPE=Release -DAGW_TESTS=OFF >/dev/null
+	@cmake --build build-rel -j $(JOBS) -- --no-print-directory
+	@AGW_BIN=$(CURDIR)/build-rel/bin bash tests/bench/sim.sh
+	@AGW_BIN=$(CURDIR)/build-rel/bin bash tests/bench/proxy.sh
+
 clean:
 	rm -rf $(BUILD)
 
@@ -33,6 +43,7 @@ clean:
 # (tests/fuzz/corpus/<name>); new inputs go to build-fuzz/corpus/<name>.
 FUZZ_SECONDS ?= 60
 fuzz:
+	@bash tests/deps.sh fuzz
 	@CC=clang cmake -S . -B build-fuzz -DAGW_TESTS=OFF >/dev/null
 	@for src in tests/fuzz/fuzz_*.c; do \
 		t=$$(basename $$src .c); n=$${t#fuzz_}; \

@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Install the Debian packages agw-lab needs, only those missing. Idempotent
 # and quiet; run as root (or with sudo available).
+#   tests/deps.sh          building and testing
+#   tests/deps.sh bench    + nginx, wrk, hyperfine (tests/bench/)
+#   tests/deps.sh fuzz     + clang and its fuzzer runtime (make fuzz)
 set -euo pipefail
 
 pkgs=(cmake make gcc pkg-config libssl-dev openssl libevent-dev
 	libjansson-dev libcmocka-dev gcovr python3 python3-pytest python3-yaml
-	python3-pytest-xdist curl nginx wrk ca-certificates)
-[ "${AGW_DEPS_EXTRA:-}" ] && read -r -a extra <<<"$AGW_DEPS_EXTRA" &&
-	pkgs+=("${extra[@]}")
+	python3-pytest-xdist curl ca-certificates)
+case "${1:-}" in
+"") ;;
+bench) pkgs+=(nginx wrk hyperfine) ;;
+fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
+*) echo "usage: tests/deps.sh [bench|fuzz]" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${pkgs[@]}"; do
