@@ -913,11 +913,64 @@ cli_gw_list(const struct cli_cmd *c)
 	return rc;
 }
 
+/* The last segment of a sub-resource's {"id": ...}, or "". */
+static const char *
+cli_health_name(const json_t *ref)
+{
+	const char *id = json_string_value(json_object_get(ref, "id"));
+	const char *slash;
+
+	if (id == NULL)
+		return "";
+	slash = strrchr(id, '/');
+	return slash != NULL ? slash + 1 : id;
+}
+
+/* show-backend-health -o table: one row per server (pool, setting, address,
+ * health, healthProbeLog); az's generic table would print no row at all for
+ * the nested shape. New reference or NULL. */
+static json_t *
+cli_health_rows(const json_t *health)
+{
+	const json_t *pool, *hs, *srv;
+	json_t *rows, *row;
+	size_t i, j, k;
+
+	if ((rows = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(json_object_get(health, "backendAddressPools"), i,
+	    pool) {
+		json_array_foreach(json_object_get(pool,
+		    "backendHttpSettingsCollection"), j, hs) {
+			json_array_foreach(json_object_get(hs, "servers"), k,
+			    srv) {
+				row = json_pack("{s:s,s:s,s:O?,s:O?,s:O?}",
+				    "pool", cli_health_name(json_object_get(
+					pool, "backendAddressPool")),
+				    "settings", cli_health_name(
+					json_object_get(hs,
+					    "backendHttpSettings")),
+				    "address", json_object_get(srv, "address"),
+				    "health", json_object_get(srv, "health"),
+				    "healthProbeLog",
+				    json_object_get(srv, "healthProbeLog"));
+				if (row == NULL ||
+				    json_array_append_new(rows, row) != 0)
+					goto fail;
+			}
+		}
+	}
+	return rows;
+fail:
+	json_decref(rows);
+	return NULL;
+}
+
 static int
 cli_gateway(struct cli_cmd *c)
 {
 	char path[4096], bak[4096], err[1024], *body = NULL;
-	json_t *info, *health;
+	json_t *info, *health, *rows;
 	int status, rc;
 
 	if (strcmp(c->verb, "create") == 0) {
@@ -964,6 +1017,15 @@ cli_gateway(struct cli_cmd *c)
 		return CLI_EXIT_SERVICE;
 	}
 	free(body);
+	if (c->fmt == CLI_OUT_TABLE && c->query == NULL) {
+		if ((rows = cli_health_rows(health)) == NULL) {
+			json_decref(health);
+			fprintf(stderr, "ERROR: out of memory\n");
+			return CLI_EXIT_SERVICE;
+		}
+		json_decref(health);
+		health = rows;
+	}
 	rc = cli_print(c, health);
 	json_decref(health);
 	return rc;
