@@ -164,8 +164,11 @@ certinfo_json(X509 *cert)
 	json_object_set_new(o, "serial", hex ? json_string(hex) : json_null());
 	OPENSSL_free(hex);
 	BN_free(bn);
-	if (tls_cert_digest_hex(cert, EVP_sha1(), buf, sizeof(buf)) == 0)
+	if (tls_cert_digest_hex(cert, EVP_sha1(), buf, sizeof(buf)) == 0) {
 		json_object_set_new(o, "sha1", json_string(buf));
+		/* the same value under the portal's and ARM's name */
+		json_object_set_new(o, "thumbprint", json_string(buf));
+	}
 	if (tls_cert_digest_hex(cert, EVP_sha256(), buf, sizeof(buf)) == 0)
 		json_object_set_new(o, "sha256", json_string(buf));
 	if (tls_spki_sha256_hex(cert, buf, sizeof(buf)) == 0)

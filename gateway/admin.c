@@ -57,6 +57,31 @@ admin_time_json(time_t t)
 	return json_string(buf);
 }
 
+/* The last reload's errors joined by "; ", or null when it succeeded or
+ * none happened yet (the contract's "last reload error"). */
+static json_t *
+admin_reload_error_json(const struct gateway_reload *r)
+{
+	json_t *s;
+	char *text = NULL, *next;
+	size_t i;
+
+	if (!r->done || r->ok)
+		return json_null();
+	for (i = 0; i < r->nerrors; i++) {
+		if (asprintf(&next, "%s%s%s", text != NULL ? text : "",
+			text != NULL ? "; " : "", r->errors[i]) < 0) {
+			free(text);
+			return NULL;
+		}
+		free(text);
+		text = next;
+	}
+	s = json_string(text != NULL ? text : "reload failed");
+	free(text);
+	return s;
+}
+
 json_t *
 admin_status_json(struct gateway *gw)
 {
@@ -72,11 +97,12 @@ admin_status_json(struct gateway *gw)
 		last = json_pack("{s:b, s:o, s:o}", "ok", r->ok, "time",
 		    admin_time_json(r->time), "errors", errs);
 	}
-	o = json_pack("{s:s, s:s, s:i, s:s, s:o, s:o, s:i, s:I}", "sku",
+	o = json_pack("{s:s, s:s, s:i, s:s, s:o, s:o, s:o, s:i, s:I}", "sku",
 	    config_sku_name(rt->cfg->sku), "sku_tier",
 	    rt->cfg->sku_tier != NULL ? rt->cfg->sku_tier : "", "generation",
 	    (int)rt->generation, "config_source", gw->opts.config_path,
-	    "last_reload", last, "listeners", admin_listeners_json(gw),
+	    "last_reload", last, "last_reload_error",
+	    admin_reload_error_json(r), "listeners", admin_listeners_json(gw),
 	    "workers", (int)gw->nworkers, "uptime_s",
 	    (json_int_t)(time(NULL) - gw->started));
 	worker_runtime_unref(rt);

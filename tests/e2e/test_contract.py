@@ -185,3 +185,43 @@ def test_contract_show_backend_health_table_has_a_row_per_server(tmp_path):
         assert cp.stdout == "Unhealthy\n"
     finally:
         agw("network application-gateway stop -g rg -n gw")
+
+
+def test_contract_status_reports_last_reload_error(tmp_path):
+    import signal
+    cfg = gateway_config("v2", members=("127.0.1.5",),
+                         backend_port=closed_port("127.0.1.5"))
+    with Gateway(tmp_path, cfg) as g:
+        doc = json.loads(g.admin("/status")[1])
+        assert doc["sku"] == "v2" and doc["generation"] == 1
+        assert doc["last_reload_error"] is None
+        g.write_config({"name": "broken"})
+        status, body = g.admin("/reload", "POST")
+        assert status == 409
+        doc = json.loads(g.admin("/status")[1])
+        assert doc["generation"] == 1
+        assert "sku" in doc["last_reload_error"]
+        assert doc["last_reload"]["ok"] is False
+        g.write_config(cfg)
+        g.signal(signal.SIGHUP)
+        deadline = time.monotonic() + 15
+        while json.loads(g.admin("/status")[1])["generation"] != 2:
+            assert time.monotonic() < deadline, "SIGHUP did not reload"
+            time.sleep(0.05)
+        assert json.loads(g.admin("/status")[1])["last_reload_error"] \
+            is None
+
+
+def test_contract_certs_manifest_has_the_named_facts(tmp_path):
+    out = tmp_path / "pki"
+    run([binary("agw-certs"), "generate", "--out", str(out), "--now",
+         "2030-01-01T00:00:00Z"])
+    m = json.loads((out / "manifest.json").read_text())
+    it = m["items"]["ca-signed"]
+    assert (out / it["cert"]).exists() and (out / it["key"]).exists()
+    assert it["subject"] == "CN=backend.test"
+    assert "DNS:b1.backend.test" in it["sans"]
+    assert it["not_before"] < "2030-01-01T00:00:01Z" < it["not_after"]
+    assert it["issuer"] == "CN=agw-lab Farm Intermediate CA"
+    assert len(it["thumbprint"]) == 40 and it["thumbprint"] == it["sha1"]
+    assert len(it["sha256"]) == 64 and len(it["spki_sha256"]) == 64
