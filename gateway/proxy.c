@@ -132,6 +132,12 @@ proxy_sku(struct proxy_conn *c)
  * response costs no epoll_ctl pair. What the socket does not take is left
  * to libevent (EV_WRITE enabled until the output drains). TLS bufferevents
  * keep EV_WRITE enabled and write from the loop.
+ *
+ * A socket bufferevent keeps the front of its output frozen (only its own
+ * write callback drains it); an accepted socket's bufferevent stays so for
+ * its life, so the write is bracketed by unfreeze/freeze as libevent's
+ * write callback does. Without it the client's responses always went
+ * through EV_WRITE (two epoll_ctl and a loop pass per response).
  */
 static void
 proxy_flush(struct bufferevent *bev, int tls)
@@ -140,8 +146,11 @@ proxy_flush(struct bufferevent *bev, int tls)
 
 	if (tls)
 		return;
-	if (evbuffer_get_length(out) > 0)
+	if (evbuffer_get_length(out) > 0) {
+		evbuffer_unfreeze(out, 1);
 		(void)evbuffer_write(out, bufferevent_getfd(bev));
+		evbuffer_freeze(out, 1);
+	}
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(bev, EV_WRITE);
 }
@@ -1205,6 +1214,8 @@ proxy_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	bufferevent_setcb(c->bev, proxy_client_readcb, proxy_client_writecb,
 	    proxy_client_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_READ_MAX);
+	if (!c->tls)
+		bufferevent_disable(c->bev, EV_WRITE); /* see proxy_flush */
 	bufferevent_enable(c->bev, c->tls ? EV_READ | EV_WRITE : EV_READ);
 	c->state = PROXY_HEAD;
 	proxy_timer_set(c, PROXY_TIMER_HEAD, w->gw->opts.header_timeout);
