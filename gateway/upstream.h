@@ -84,7 +84,8 @@ struct upstream_pool *upstream_pool_new(int idle_timeout_s);
 /* Free the pool and every idle connection in it. */
 void upstream_pool_free(struct upstream_pool *p);
 /* An idle connection matching t's key, taken out of the pool (callbacks
- * cleared, reading disabled), or NULL. */
+ * and timeouts cleared, reading still enabled: set your callbacks before
+ * the loop runs again), or NULL. */
 struct upstream_conn *upstream_pool_get(struct upstream_pool *p,
     const struct upstream_target *t);
 /* Give a finished connection (no bytes pending either way) to the pool. */
