@@ -8,25 +8,26 @@
 
 #include "http.h"
 
-/* v2: nginx's own templates (CRLF line ends, as nginx writes them) with the
- * service's signature line. */
+/* v2: nginx's templates with the service's signature line, byte for byte as
+ * the spec writes the 502 page (LF line ends; real nginx writes CRLF, the
+ * spec is the contract). */
 #define V2_TAIL                                                              \
-	"<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n"    \
-	"</body>\r\n"                                                        \
-	"</html>\r\n"
+	"<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\n"    \
+	"</body>\n"                                                        \
+	"</html>\n"
 #define V2_PAGE(title)                                                       \
-	"<html>\r\n"                                                         \
-	"<head><title>" title "</title></head>\r\n"                          \
-	"<body>\r\n"                                                         \
-	"<center><h1>" title "</h1></center>\r\n" V2_TAIL
+	"<html>\n"                                                         \
+	"<head><title>" title "</title></head>\n"                          \
+	"<body>\n"                                                         \
+	"<center><h1>" title "</h1></center>\n" V2_TAIL
 
 static const char v2_400[] = V2_PAGE("400 Bad Request");
 static const char v2_400_large[] =
-    "<html>\r\n"
-    "<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n"
-    "<body>\r\n"
-    "<center><h1>400 Bad Request</h1></center>\r\n"
-    "<center>Request Header Or Cookie Too Large</center>\r\n" V2_TAIL;
+    "<html>\n"
+    "<head><title>400 Request Header Or Cookie Too Large</title></head>\n"
+    "<body>\n"
+    "<center><h1>400 Bad Request</h1></center>\n"
+    "<center>Request Header Or Cookie Too Large</center>\n" V2_TAIL;
 static const char v2_404[] = V2_PAGE("404 Not Found");
 static const char v2_408[] = V2_PAGE("408 Request Time-out");
 static const char v2_414[] = V2_PAGE("414 Request-URI Too Large");

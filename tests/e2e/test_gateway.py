@@ -10,10 +10,11 @@ import pytest
 
 from agwtest import Gateway, backend_group, binary, gateway_config, http_raw, run
 
-V2_502 = (b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n"
-          b"<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n"
-          b"<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\r\n"
-          b"</body>\r\n</html>\r\n")
+# The spec's v2 502 page, byte for byte (spec section 5).
+V2_502 = (b"<html>\n<head><title>502 Bad Gateway</title></head>\n"
+          b"<body>\n<center><h1>502 Bad Gateway</h1></center>\n"
+          b"<hr><center>Microsoft-Azure-Application-Gateway/v2</center>\n"
+          b"</body>\n</html>\n")
 V1_502_HEADING = (b"502 - Web server received an invalid response while "
                   b"acting as a gateway or proxy server.")
 
