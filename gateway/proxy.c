@@ -155,6 +155,61 @@ proxy_flush(struct bufferevent *bev, int tls)
 		bufferevent_enable(bev, EV_WRITE);
 }
 
+/* libevent's largest SSL_write from an output buffer (its write_max). */
+#define PROXY_SSL_WRITE_MAX 16384
+
+/*
+ * The upstream side of proxy_flush. A TLS bufferevent (libevent 2.1) only
+ * writes from the loop: adding to its output arms EV_WRITE, and the write
+ * costs an epoll_ctl pair and a loop pass per request. So a TLS upstream
+ * keeps EV_WRITE disabled while its output is empty, and what is added is
+ * handed to SSL_write here, in libevent's own chunks (at most
+ * PROXY_SSL_WRITE_MAX bytes of the front of the output per call), so that
+ * when SSL_write cannot finish (WANT_WRITE, WANT_READ, an error) libevent
+ * retries the very same bytes once EV_WRITE is enabled and reports any
+ * error through the event callback as before.
+ */
+static void
+proxy_flush_upstream(struct upstream_conn *uc)
+{
+	struct bufferevent *bev = uc->bev;
+	struct evbuffer *out = bufferevent_get_output(bev);
+	struct evbuffer_iovec v[8];
+	SSL *ssl;
+	size_t done;
+	int i, n, r, blocked = 0;
+
+	if (!uc->tls) {
+		proxy_flush(bev, 0);
+		return;
+	}
+	ssl = bufferevent_openssl_get_ssl(bev);
+	while (ssl != NULL && !blocked && evbuffer_get_length(out) > 0) {
+		n = evbuffer_peek(out, PROXY_SSL_WRITE_MAX, NULL, v, 8);
+		if (n > 8)
+			n = 8;
+		done = 0;
+		for (i = 0; i < n; i++) {
+			if (v[i].iov_len == 0)
+				continue;
+			r = SSL_write(ssl, v[i].iov_base, (int)v[i].iov_len);
+			if (r <= 0) {
+				ERR_clear_error();
+				blocked = 1;
+				break;
+			}
+			done += (size_t)r;
+		}
+		if (done == 0)
+			break;
+		evbuffer_drain(out, done);
+	}
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(bev, EV_WRITE);
+	else
+		bufferevent_disable(bev, EV_WRITE);
+}
+
 /* --- timers ------------------------------------------------------------ */
 
 static void
@@ -954,8 +1009,8 @@ proxy_up_writecb(struct bufferevent *bev, void *arg)
 {
 	struct proxy_conn *c = arg;
 
-	if (!c->uc->tls && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		bufferevent_disable(bev, EV_WRITE);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE); /* see proxy_flush_upstream */
 	/* The upstream drained below LOW: resume reading the client. */
 	if (!c->req_done) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
@@ -1046,8 +1101,7 @@ proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
 	}
 	proxy_upstream_names(c, s, &host, &sni, &vname, hostbuf,
 	    sizeof(hostbuf));
-	if (!uc->tls)
-		bufferevent_disable(uc->bev, EV_WRITE); /* see proxy_flush */
+	bufferevent_disable(uc->bev, EV_WRITE); /* see proxy_flush_upstream */
 	if (proxy_build_head(c, host, bufferevent_get_output(uc->bev)) != 0) {
 		proxy_close(c, "out of memory");
 		return;
@@ -1059,8 +1113,8 @@ proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
 	bufferevent_setwatermark(uc->bev, EV_WRITE, 0, 0);
 	bufferevent_setwatermark(uc->bev, EV_READ, 0, PROXY_READ_MAX);
 	bufferevent_set_timeouts(uc->bev, &tv, NULL);
-	bufferevent_enable(uc->bev, uc->tls ? EV_READ | EV_WRITE : EV_READ);
-	proxy_flush(uc->bev, uc->tls);
+	bufferevent_enable(uc->bev, EV_READ);
+	proxy_flush_upstream(uc);
 	c->state = PROXY_FORWARD;
 	if (!c->req_done) {
 		proxy_timer_set(c, PROXY_TIMER_BODY,
@@ -1079,7 +1133,7 @@ proxy_pump_request(struct proxy_conn *c)
 
 	rc = http_parse_body(&c->req, in, out, 1);
 	c->bytes_in += before - evbuffer_get_length(in);
-	proxy_flush(c->uc->bev, c->uc->tls);
+	proxy_flush_upstream(c->uc);
 	if (rc < 0) {
 		log_debug("request body from %s rejected: %s", c->client,
 		    http_status_name(rc));
