@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,11 @@ struct proxy_conn {
 	struct bufferevent *bev;
 	struct event *timer;
 	enum proxy_timer timer_kind;
+	/* plain client sockets are read by proxy_client_rawreadcb */
+	struct event *rev;
+	int want_read;		/* reading enabled (proxy_client_reading) */
+	int read_full;		/* input at read_max: suspended */
+	size_t read_max;	/* input limit, 0: none */
 	int port;		/* gateway port index */
 	int tls;
 	struct runtime *hs_rt;	/* runtime used during the TLS handshake */
@@ -210,6 +217,137 @@ proxy_flush_upstream(struct upstream_conn *uc)
 		bufferevent_disable(bev, EV_WRITE);
 }
 
+/*
+ * Reading a plain client socket. libevent's socket bufferevent asks the
+ * kernel how much is readable (ioctl FIONREAD) before every read, one more
+ * system call per request; a plain client's bufferevent is used for
+ * writing and its output only, and its socket is read here with one recv
+ * per readiness into the bufferevent's input, with the same rules: at most
+ * read_max bytes held (reading resumes as the input drains), EOF and
+ * errors reported to proxy_client_eventcb with BEV_EVENT_READING.
+ * proxy_client_reading stands for bufferevent_enable/disable(EV_READ).
+ */
+static void
+proxy_client_rev_sync(struct proxy_conn *c)
+{
+	int on = c->want_read && !c->read_full;
+
+	if (on && !event_pending(c->rev, EV_READ, NULL))
+		event_add(c->rev, NULL);
+	else if (!on && event_pending(c->rev, EV_READ, NULL))
+		event_del(c->rev);
+}
+
+static void
+proxy_client_reading(struct proxy_conn *c, int on)
+{
+	if (c->tls) {
+		if (on)
+			bufferevent_enable(c->bev, EV_READ);
+		else
+			bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	c->want_read = on;
+	proxy_client_rev_sync(c);
+}
+
+/* The input limit (0: none), as bufferevent_setwatermark(EV_READ, 0, max). */
+static void
+proxy_client_read_max(struct proxy_conn *c, size_t max)
+{
+	if (c->tls) {
+		bufferevent_setwatermark(c->bev, EV_READ, 0, max);
+		return;
+	}
+	c->read_max = max;
+	c->read_full = max > 0 &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) >= max;
+	proxy_client_rev_sync(c);
+}
+
+/* The input drained: resume reading below the limit. */
+static void
+proxy_client_input_cb(struct evbuffer *buf,
+    const struct evbuffer_cb_info *info, void *arg)
+{
+	struct proxy_conn *c = arg;
+
+	if (c->read_full && info->n_deleted > 0 &&
+	    (c->read_max == 0 || evbuffer_get_length(buf) < c->read_max)) {
+		c->read_full = 0;
+		proxy_client_rev_sync(c);
+	}
+}
+
+static void proxy_client_readcb(struct bufferevent *bev, void *arg);
+static void proxy_client_eventcb(struct bufferevent *bev, short what,
+    void *arg);
+
+static void
+proxy_client_rawreadcb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proxy_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_iovec v[2];
+	size_t len = evbuffer_get_length(in), want = 16384;
+	ssize_t n;
+	int nv;
+
+	(void)what;
+	if (c->read_max > 0) {
+		if (len >= c->read_max) {
+			c->read_full = 1;
+			proxy_client_rev_sync(c);
+			return;
+		}
+		if (c->read_max - len < want)
+			want = c->read_max - len;
+	}
+	/* the input's end is frozen but for its owner's reads */
+	evbuffer_unfreeze(in, 0);
+	nv = evbuffer_reserve_space(in, (ev_ssize_t)want, v, 2);
+	if (nv <= 0) {
+		evbuffer_freeze(in, 0);
+		proxy_client_reading(c, 0);
+		proxy_client_eventcb(c->bev, BEV_EVENT_READING | BEV_EVENT_ERROR,
+		    c);
+		return;
+	}
+	if (nv == 2 && v[0].iov_len >= want)
+		nv = 1;
+	if (nv == 1 && v[0].iov_len > want)
+		v[0].iov_len = want;
+	else if (nv == 2 && v[0].iov_len + v[1].iov_len > want)
+		v[1].iov_len = want - v[0].iov_len;
+	n = nv == 1 ? recv(fd, v[0].iov_base, v[0].iov_len, 0)
+		    : readv(fd, (const struct iovec *)v, nv);
+	if (n <= 0)
+		evbuffer_freeze(in, 0); /* nothing committed */
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		proxy_client_reading(c, 0);
+		proxy_client_eventcb(c->bev, BEV_EVENT_READING |
+		    (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), c);
+		return;
+	}
+	if ((size_t)n <= v[0].iov_len) {
+		v[0].iov_len = (size_t)n;
+		nv = 1;
+	} else {
+		v[1].iov_len = (size_t)n - v[0].iov_len;
+	}
+	evbuffer_commit_space(in, v, nv);
+	evbuffer_freeze(in, 0);
+	if (c->read_max > 0 && evbuffer_get_length(in) >= c->read_max) {
+		c->read_full = 1;
+		proxy_client_rev_sync(c);
+	}
+	proxy_client_readcb(c->bev, c);
+}
+
 /* --- timers ------------------------------------------------------------ */
 
 static void
@@ -275,6 +413,8 @@ proxy_close(struct proxy_conn *c, const char *why)
 		if (ssl != NULL)
 			SSL_set_shutdown(ssl, SSL_RECEIVED_SHUTDOWN);
 	}
+	if (c->rev != NULL)
+		event_free(c->rev);
 	if (c->bev != NULL)
 		bufferevent_free(c->bev);
 	ERR_clear_error();
@@ -303,8 +443,8 @@ proxy_linger(struct proxy_conn *c)
 	evbuffer_drain(in, evbuffer_get_length(in));
 	c->state = PROXY_LINGER;
 	shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_enable(c->bev, EV_READ);
+	proxy_client_read_max(c, 0);
+	proxy_client_reading(c, 1);
 	proxy_timer_set(c, PROXY_TIMER_LINGER, PROXY_DRAIN_S);
 }
 
@@ -313,7 +453,7 @@ static void
 proxy_close_after_write(struct proxy_conn *c)
 {
 	c->state = PROXY_CLOSING;
-	bufferevent_disable(c->bev, EV_READ);
+	proxy_client_reading(c, 0);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		proxy_linger(c);
 		return;
@@ -480,7 +620,7 @@ proxy_client_eventcb(struct bufferevent *bev, short what, void *arg)
 		/* half-close after a complete request: answer, then close */
 		c->client_ka = 0;
 		c->resp_close = 1;
-		bufferevent_disable(bev, EV_READ);
+		proxy_client_reading(c, 0);
 		return;
 	}
 	if (what & BEV_EVENT_EOF)
@@ -508,7 +648,7 @@ proxy_next(struct proxy_conn *c)
 	http_parser_reset(&c->req);
 	c->state = PROXY_HEAD;
 	c->req_done = 0;
-	bufferevent_enable(c->bev, EV_READ);
+	proxy_client_reading(c, 1);
 	if (evbuffer_get_length(in) > 0) {
 		proxy_timer_set(c, PROXY_TIMER_HEAD,
 		    c->w->gw->opts.header_timeout);
@@ -641,7 +781,7 @@ proxy_read_head(struct proxy_conn *c)
 		 * of whatever follows cannot be trusted). */
 		c->client_ka = 0;
 		c->req_done = 0;
-		bufferevent_disable(c->bev, EV_READ);
+		proxy_client_reading(c, 0);
 		log_debug("request from %s rejected: %s", c->client,
 		    http_status_name(rc));
 		c->reason = http_status_name(rc);
@@ -1014,7 +1154,7 @@ proxy_up_writecb(struct bufferevent *bev, void *arg)
 	/* The upstream drained below LOW: resume reading the client. */
 	if (!c->req_done) {
 		bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-		bufferevent_enable(c->bev, EV_READ);
+		proxy_client_reading(c, 1);
 		proxy_pump_request(c);
 	}
 }
@@ -1155,7 +1295,7 @@ proxy_pump_request(struct proxy_conn *c)
 		return;
 	}
 	if (evbuffer_get_length(out) > PROXY_HIGH) {
-		bufferevent_disable(c->bev, EV_READ);
+		proxy_client_reading(c, 0);
 		bufferevent_setwatermark(c->uc->bev, EV_WRITE, PROXY_LOW, 0);
 	}
 	proxy_timer_set(c, PROXY_TIMER_BODY, c->w->gw->opts.header_timeout);
@@ -1267,10 +1407,20 @@ proxy_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	fd = -1;
 	bufferevent_setcb(c->bev, proxy_client_readcb, proxy_client_writecb,
 	    proxy_client_eventcb, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, PROXY_READ_MAX);
-	if (!c->tls)
-		bufferevent_disable(c->bev, EV_WRITE); /* see proxy_flush */
-	bufferevent_enable(c->bev, c->tls ? EV_READ | EV_WRITE : EV_READ);
+	if (c->tls) {
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	} else {
+		/* see proxy_flush and proxy_client_rawreadcb */
+		bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		c->rev = event_new(w->base, bufferevent_getfd(c->bev),
+		    EV_READ | EV_PERSIST, proxy_client_rawreadcb, c);
+		if (c->rev == NULL ||
+		    evbuffer_add_cb(bufferevent_get_input(c->bev),
+			proxy_client_input_cb, c) == NULL)
+			goto fail;
+	}
+	proxy_client_read_max(c, PROXY_READ_MAX);
+	proxy_client_reading(c, 1);
 	c->state = PROXY_HEAD;
 	proxy_timer_set(c, PROXY_TIMER_HEAD, w->gw->opts.header_timeout);
 	return;
