@@ -507,22 +507,6 @@ probe_eventcb(struct bufferevent *bev, short what, void *arg)
 		probe_read(pp, 1);
 }
 
-/* Did the TCP connect complete? bufferevent_openssl reports a refused
- * connect as a dirty TLS shutdown; the spec's text for it is the connect
- * failure one, not a handshake failure. */
-static int
-probe_tcp_connected(struct upstream_conn *uc)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	evutil_socket_t fd;
-
-	if (uc == NULL || uc->bev == NULL ||
-	    (fd = bufferevent_getfd(uc->bev)) < 0)
-		return 0;
-	return getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
-}
-
 static void
 probe_connected(struct upstream_conn *uc, enum reason_code reason,
     int error_code, void *arg)
@@ -535,8 +519,6 @@ probe_connected(struct upstream_conn *uc, enum reason_code reason,
 	if (reason != REASON_OK) {
 		if (reason == REASON_UPSTREAM_TIMEOUT)
 			reason = REASON_PROBE_TIMEOUT;
-		if (reason == REASON_TLS_HANDSHAKE && !probe_tcp_connected(uc))
-			reason = REASON_CONNECT;
 		memset(&args, 0, sizeof(args));
 		args.error_code = error_code;
 		probe_done(pp, reason, &args);

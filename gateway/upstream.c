@@ -37,6 +37,17 @@ upstream_report(struct upstream_conn *uc, enum reason_code reason, int code)
 		cb(uc, reason, code, uc->arg);
 }
 
+/* Did the TCP connect complete? */
+static int
+upstream_tcp_connected(struct bufferevent *bev)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	evutil_socket_t fd = bufferevent_getfd(bev);
+
+	return fd >= 0 && getpeername(fd, (struct sockaddr *)&ss, &len) == 0;
+}
+
 static void
 upstream_connect_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -68,7 +79,10 @@ upstream_connect_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	ossl = uc->tls ? bufferevent_get_openssl_error(bev) : 0;
 	ERR_clear_error();
-	if (uc->tls && (ossl != 0 || (what & BEV_EVENT_EOF)))
+	/* bufferevent_openssl reports a refused connect as a dirty TLS
+	 * shutdown: only a socket that got connected failed in the handshake. */
+	if (uc->tls && (ossl != 0 || (what & BEV_EVENT_EOF)) &&
+	    upstream_tcp_connected(bev))
 		upstream_report(uc, REASON_TLS_HANDSHAKE, 0);
 	else
 		upstream_report(uc, REASON_CONNECT, 0);

@@ -92,6 +92,27 @@ def test_contract_refused_https_probe_has_connect_text(tmp_path, sku):
         assert servers[0]["address"] == "127.0.1.7"
 
 
+@pytest.mark.parametrize("sku", ["v1", "v2"])
+def test_contract_refused_https_live_traffic_reason_is_connect(tmp_path,
+                                                                sku):
+    """Live traffic to a refused Https member (kept in rotation by
+    minServers) is a 502 whose reason is connect.failed, not a TLS
+    handshake failure: the access log, /metrics and X-AGW-Reason agree with
+    the probe's text."""
+    port = closed_port("127.0.1.8")
+    cfg = gateway_config(sku, members=("127.0.1.8",), settings=[
+        {"name": "s1", "port": port, "protocol": "Https",
+         "requestTimeout": 5, "probe": "p1"}],
+        probes=[{"name": "p1", "protocol": "Https", "host": "backend.test",
+                 "path": "/", "interval": 30, "timeout": 30,
+                 "unhealthyThreshold": 3, "minServers": 1}])
+    with Gateway(tmp_path, cfg, extra_args=["--debug-headers"]) as g:
+        out = http_raw(g.port(), b"GET / HTTP/1.1\r\nHost: a\r\n"
+                       b"Connection: close\r\n\r\n")
+        assert out.startswith(b"HTTP/1.1 502 "), out[:200]
+        assert b"\r\nX-AGW-Reason: connect.failed\r\n" in out, out[:400]
+
+
 def test_contract_listen_address(tmp_path):
     b = Backend("127.0.1.6")
     try:
