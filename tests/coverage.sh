@@ -9,8 +9,15 @@ if ! find "$BUILD" -name '*.gcda' | grep -q .; then
 	exit 0
 fi
 mkdir -p "$BUILD/coverage"
-gcovr -r . --object-directory "$BUILD" \
+out=$(gcovr -r . --object-directory "$BUILD" \
 	--filter 'gateway/' --filter 'sim/' --filter 'certs/' \
+	--gcov-ignore-parse-errors \
 	--html-details "$BUILD/coverage/index.html" \
-	--print-summary 2>/dev/null | sed -n 's/^lines: /coverage: lines /p'
+	--print-summary 2>"$BUILD/coverage/gcovr.log") || true
+line=$(printf '%s\n' "$out" | sed -n 's/^lines: /coverage: lines /p')
+if [ -z "$line" ]; then
+	echo "coverage: gcovr failed (see $BUILD/coverage/gcovr.log)"
+	exit 1
+fi
+echo "$line"
 echo "coverage: report in $BUILD/coverage/index.html"
