@@ -555,7 +555,7 @@ main(int argc, char **argv)
 		goto fail;
 	gw.health = health_new();
 	gw.metrics = metrics_new(gw.opts.workers);
-	gw.base = event_base_new();
+	gw.base = net_base_new(0);
 	if (gw.health == NULL || gw.metrics == NULL || gw.base == NULL ||
 	    main_ports(&gw, c) != 0) {
 		snprintf(err, sizeof(err), "out of memory");

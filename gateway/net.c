@@ -4,6 +4,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -165,4 +166,19 @@ net_write_ready_file(const char *path, const char *text, char *err,
     size_t errlen)
 {
 	return jsonio_write_text_atomic(path, text, err, errlen);
+}
+
+struct event_base *
+net_base_new(int flags)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, flags | EVENT_BASE_FLAG_PRECISE_TIMER |
+	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+struct event_base;
+
 struct net_addr {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -40,5 +42,13 @@ int net_listen(struct net_addr *a, int flags, int backlog, char *err,
  * Returns 0, or -1 with err set. */
 int net_write_ready_file(const char *path, const char *text, char *err,
     size_t errlen);
+
+/* An event loop whose timers keep their promise of "at least": on the
+ * precise monotonic clock (libevent's default, CLOCK_MONOTONIC_COARSE,
+ * ticks in 1-4 ms, and a timer armed just before a tick can fire up to a
+ * tick early), with epoll's changelist folding one pass's add/del pairs.
+ * flags adds EVENT_BASE_FLAG_* (NOLOCK for a loop one thread owns).
+ * NULL when out of memory. */
+struct event_base *net_base_new(int flags);
 
 #endif

@@ -17,6 +17,7 @@
 #include "lb.h"
 #include "log.h"
 #include "metrics.h"
+#include "net.h"
 #include "proxy.h"
 #include "tls.h"
 #include "upstream.h"
@@ -379,7 +380,6 @@ worker_main(void *arg)
 static struct worker *
 worker_new(struct gateway *gw, int id)
 {
-	struct event_config *cfg;
 	struct worker *w;
 	size_t i;
 
@@ -393,12 +393,7 @@ worker_new(struct gateway *gw, int id)
 	 * request comes through a socket pair), so it needs no lock; the
 	 * changelist folds the add/del pairs of one pass into one
 	 * epoll_ctl. */
-	if ((cfg = event_config_new()) == NULL)
-		goto fail;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_NOLOCK |
-	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	w->base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
+	w->base = net_base_new(EVENT_BASE_FLAG_NOLOCK);
 	w->listeners = calloc(gw->nports + 1, sizeof(*w->listeners));
 	w->fds = calloc(gw->nports + 1, sizeof(int));
 	w->lctx = calloc(gw->nports + 1, sizeof(*w->lctx));

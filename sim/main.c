@@ -58,21 +58,6 @@ main_raise_nofile(void)
 	}
 }
 
-/* An event loop whose epoll changes are batched per loop turn. */
-static struct event_base *
-main_base_new(void)
-{
-	struct event_config *cfg = event_config_new();
-	struct event_base *base;
-
-	if (cfg == NULL)
-		return NULL;
-	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
-	base = event_base_new_with_config(cfg);
-	event_config_free(cfg);
-	return base;
-}
-
 static int
 main_ready_file(struct sim *s, const char *path, char *err, size_t errlen)
 {
@@ -119,7 +104,7 @@ main_run(const char *farmfile, const char *control, const char *ready)
 		log_err("%s", err);
 		return 1;
 	}
-	if ((s.base = main_base_new()) == NULL) {
+	if ((s.base = net_base_new(0)) == NULL) {
 		log_err("cannot create the event loop");
 		goto out;
 	}
