@@ -592,19 +592,17 @@ def test_sim_sigterm_exits_zero_and_logs(tmp_path):
     assert "farm stopped" in p.log_text()
 
 
-def test_sim_many_backends_start_quickly(tmp_path):
+def test_sim_runs_300_backends_on_their_own_addresses(tmp_path):
+    # How fast they start is measured by tests/bench/sim.sh, not here.
     n = 300
     backends = [{"name": f"b{i}", "listen": f"127.0.{2 + i // 250}."
                  f"{1 + i % 250}:0"} for i in range(n)]
-    t0 = time.monotonic()
     p = start_sim(tmp_path, backends)
-    elapsed = time.monotonic() - t0
     try:
         assert len(p.ready_json()["backends"]) == n
         assert get(p, f"b{n - 1}")[0].getheader("X-Backend") == f"b{n - 1}"
     finally:
         p.stop()
-    assert elapsed < 5.0
 
 
 def test_sim_behaviour_server_header_replaces_the_default(farm):
