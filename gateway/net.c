@@ -129,23 +129,46 @@ net_is_ip_literal(const char *s)
 	    inet_pton(AF_INET6, s, buf) == 1;
 }
 
+/* A bound (not yet listening) socket, or -1 with errno set. */
+static int
+net_bind(const struct net_addr *a, int reuseport)
+{
+	int fd, one = 1, e;
+
+	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd < 0)
+		return -1;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    (reuseport &&
+		setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) !=
+		    0) ||
+	    bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int
 net_listen(struct net_addr *a, int flags, int backlog, char *err,
     size_t errlen)
 {
 	char name[128];
-	int fd, one = 1;
+	int fd = -1;
 
-	fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd < 0)
-		goto fail;
-	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
-		goto fail;
-	if ((flags & NET_LISTEN_REUSEPORT) &&
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-		goto fail;
-	if (bind(fd, (struct sockaddr *)&a->ss, a->len) != 0)
+	if ((flags & NET_LISTEN_REUSEPORT) && (flags & NET_LISTEN_FIRST) &&
+	    net_addr_port(a) != 0) {
+		/* A socket without SO_REUSEPORT cannot join anybody's group
+		 * (and SO_REUSEADDR does not pass a listening socket):
+		 * binding one shows whether the address is taken. */
+		if ((fd = net_bind(a, 0)) < 0)
+			goto fail;
+		close(fd);
+	}
+	if ((fd = net_bind(a, flags & NET_LISTEN_REUSEPORT)) < 0)
 		goto fail;
 	if (listen(fd, backlog > 0 ? backlog : 511) != 0)
 		goto fail;

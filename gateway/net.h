@@ -30,6 +30,10 @@ int net_addr_is_loopback(const struct net_addr *a);
 int net_is_ip_literal(const char *s);
 
 #define NET_LISTEN_REUSEPORT 0x1
+/* The first socket of a SO_REUSEPORT group: fail, as a plain bind would,
+ * when anybody (another process with SO_REUSEPORT too) already listens
+ * on the address, instead of silently sharing its connections. */
+#define NET_LISTEN_FIRST 0x2
 
 /* A bound, listening, non-blocking, close-on-exec socket; the bound address
  * (with the real port when 0 was asked) is written back to *a. Returns the

@@ -101,6 +101,39 @@ test_net_listen_port_zero_reports_real_port(void **state)
 	close(fd);
 }
 
+static void
+test_net_listen_first_never_joins_another_group(void **state)
+{
+	struct net_addr a, b;
+	char err[256];
+	int fd, fd2;
+
+	(void)state;
+	assert_int_equal(net_addr_parse("127.0.0.1:0", -1, &a, err,
+			     sizeof(err)),
+	    0);
+	fd = net_listen(&a, NET_LISTEN_REUSEPORT, 16, err, sizeof(err));
+	assert_true(fd >= 0);
+	/* A second SO_REUSEPORT socket joins the group (the workers do)... */
+	b = a;
+	fd2 = net_listen(&b, NET_LISTEN_REUSEPORT, 16, err, sizeof(err));
+	assert_true(fd2 >= 0);
+	close(fd2);
+	/* ...but the first of a new group finds the address taken. */
+	b = a;
+	fd2 = net_listen(&b, NET_LISTEN_REUSEPORT | NET_LISTEN_FIRST, 16, err,
+	    sizeof(err));
+	assert_int_equal(fd2, -1);
+	assert_non_null(strstr(err, "in use"));
+	close(fd);
+	/* Once it is free, the first binds. */
+	b = a;
+	fd2 = net_listen(&b, NET_LISTEN_REUSEPORT | NET_LISTEN_FIRST, 16, err,
+	    sizeof(err));
+	assert_true(fd2 >= 0);
+	close(fd2);
+}
+
 static double
 now_s(void)
 {
@@ -163,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_net_addr_parse_rejects_garbage),
 		cmocka_unit_test(test_net_is_ip_literal),
 		cmocka_unit_test(test_net_listen_port_zero_reports_real_port),
+		cmocka_unit_test(test_net_listen_first_never_joins_another_group),
 		cmocka_unit_test(test_net_base_new_has_a_precise_clock),
 	};
 
