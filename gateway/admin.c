@@ -33,6 +33,8 @@ admin_listeners_json(const struct gateway *gw)
 	for (i = 0; arr != NULL && i < gw->nports; i++) {
 		const struct gateway_port *p = &gw->ports[i];
 
+		if (!p->bound)
+			continue;
 		net_addr_str(&p->addr, buf, sizeof(buf));
 		if ((colon = strrchr(buf, ':')) != NULL)
 			*colon = '\0';

@@ -58,12 +58,30 @@ struct gateway_opts {
 	int upstream_idle_timeout;	/* seconds, pooled connections */
 };
 
-/* One bound frontend port (identified by its configured port number). */
+/* Frontend ports one gateway can listen on (the service allows 100). */
+#define GATEWAY_MAX_PORTS 100
+
+/*
+ * A frontend port slot (identified by its configured port number). Slots
+ * are never reused for another number while the process lives, so a
+ * slot index means one port to every snapshot; a reload that drops the
+ * port unbinds it and keeps the slot (bound = 0), and one that adds it
+ * back binds it again in the same slot.
+ */
 struct gateway_port {
-	char *name;		/* frontendPort name at start-up */
+	char *name;		/* frontendPort name when last bound */
 	int configured;		/* the port in the configuration */
 	int https;		/* listeners on it are Https */
+	int bound;		/* 0: the configuration dropped it */
 	struct net_addr addr;	/* the real bound address */
+};
+
+/* A frontend port slot as one snapshot serves it. */
+struct runtime_port {
+	int fp;			/* frontendPorts index; -1: not served */
+	int https;
+	int configured;		/* the configured port number */
+	SSL_CTX *ctx;		/* Https: the default certificate */
 };
 
 /* A resolved pool member. */
@@ -81,8 +99,8 @@ struct runtime {
 	struct verify_policy **policies; /* per setting; NULL for Http */
 	SSL_CTX *client_ctx;		 /* upstream TLS */
 	SSL_CTX **server_ctx;		 /* per sslCertificate */
-	SSL_CTX **port_ctx;	/* per gateway port: default, or NULL */
-	int *port_map;		/* per gateway port: frontendPorts index */
+	struct runtime_port *ports;	/* per gateway port slot */
+	size_t nports;
 	struct runtime_member **members; /* per pool, per member */
 	struct gateway *gw;
 };
@@ -102,8 +120,9 @@ struct gateway {
 	struct health *health;
 	struct metrics *metrics;
 	X509_STORE *well_known;
-	struct gateway_port *ports;
-	size_t nports;
+	struct gateway_port *ports;	/* GATEWAY_MAX_PORTS slots; main
+					 * thread only */
+	size_t nports;			/* slots in use */
 	struct worker **workers;
 	size_t nworkers;
 	struct admin *admin;

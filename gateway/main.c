@@ -52,7 +52,8 @@ static const char usage[] =
     "  --resolve NAME:ADDR     backend FQDN address (repeatable)\n"
     "  --workers N             worker threads, one event loop each (1)\n"
     "  --ready-file FILE       written once every listener is bound and\n"
-    "                          the first probe round is over (3 s at most)\n"
+    "                          the first probe round is over (3 s at most);\n"
+    "                          rewritten when a reload changes the listeners\n"
     "  --ephemeral-ports       bind every frontend port on port 0 (tests);\n"
     "                          the ready file maps them\n"
     "  --debug-headers         add X-AGW-Reason, X-AGW-Member to responses\n"
@@ -259,6 +260,25 @@ static int main_failed;
 /* The longest the ready file waits for the first probe round. */
 #define MAIN_SETTLE_MS 3000
 
+static int main_ready_file(struct gateway *gw, unsigned generation);
+
+/* Whether the ready file has been written. */
+static int main_settled;
+
+static void
+main_log_ports(struct gateway *gw)
+{
+	char addr[64];
+	size_t i;
+
+	for (i = 0; i < gw->nports; i++)
+		if (gw->ports[i].bound)
+			log_info("listening on %s (frontendPort %s)",
+			    net_addr_str(&gw->ports[i].addr, addr,
+				sizeof(addr)),
+			    gw->ports[i].name);
+}
+
 static void
 main_reload_record(struct gateway *gw, int ok, const struct config_errors *e,
     const char *extra)
@@ -302,9 +322,11 @@ static int
 main_reload(struct gateway *gw)
 {
 	struct config_errors errs = { 0 };
+	struct worker_ports wp;
 	struct runtime *old, *rt;
 	struct config *c;
 	char err[1024], line[1024];
+	int changed;
 
 	c = config_load_file(gw->opts.config_path, &errs);
 	if (c == NULL) {
@@ -319,9 +341,14 @@ main_reload(struct gateway *gw)
 		return -1;
 	}
 	config_errors_clear(&errs);
-	old = worker_runtime_current(gw);
-	rt = worker_runtime_new(gw, c, old, err, sizeof(err));
-	worker_runtime_unref(old);
+	rt = NULL;
+	if (worker_ports_prepare(gw, c, &wp, err, sizeof(err)) == 0) {
+		old = worker_runtime_current(gw);
+		rt = worker_runtime_new(gw, c, old, &wp, err, sizeof(err));
+		worker_runtime_unref(old);
+		if (rt == NULL)
+			worker_ports_abort(gw, &wp);
+	}
 	if (rt == NULL) {
 		log_warn("reload refused: %s", err);
 		main_reload_record(gw, 0, NULL, err);
@@ -331,13 +358,23 @@ main_reload(struct gateway *gw)
 	main_log_warnings(c);
 	config_unref(c);
 	rt->generation = ++gw->generation;
+	/* New requests see the snapshot before any new listener accepts. */
 	worker_runtime_publish(gw, rt);
+	changed = wp.changed;
+	worker_ports_commit(gw, &wp);
+	if (changed)
+		main_log_ports(gw);
 	if (main_prober != NULL &&
 	    probe_configure(main_prober, rt) != 0)
 		log_warn("reload: probes keep the previous pairs");
 	main_reload_record(gw, 1, NULL, NULL);
 	log_info("configuration generation %u loaded from %s", rt->generation,
 	    gw->opts.config_path);
+	/* The ready file lists the listeners: keep it true. */
+	if (changed && main_settled && gw->opts.ready_file != NULL &&
+	    main_ready_file(gw, gw->generation) != 0)
+		log_warn("%s: cannot rewrite the ready file",
+		    gw->opts.ready_file);
 	return 0;
 }
 
@@ -385,42 +422,6 @@ main_check(const char *path)
 	return 0;
 }
 
-/* The frontend ports to bind: every port a listener uses. */
-static int
-main_ports(struct gateway *gw, const struct config *c)
-{
-	size_t i, j;
-
-	gw->ports = calloc(c->nfrontend_ports + 1, sizeof(*gw->ports));
-	if (gw->ports == NULL)
-		return -1;
-	for (i = 0; i < c->nfrontend_ports; i++) {
-		struct gateway_port *p = &gw->ports[gw->nports];
-		int used = 0, dup = 0;
-
-		for (j = 0; j < gw->nports; j++)
-			if (gw->ports[j].configured == c->frontend_ports[i].port)
-				dup = 1;
-		if (dup)
-			continue;
-		for (j = 0; j < c->nlisteners; j++) {
-			if (c->frontend_ports[c->listeners[j].frontend_port]
-				.port != c->frontend_ports[i].port)
-				continue;
-			used = 1;
-			if (c->listeners[j].protocol == CONFIG_PROTO_HTTPS)
-				p->https = 1;
-		}
-		if (!used)
-			continue;
-		if ((p->name = strdup(c->frontend_ports[i].name)) == NULL)
-			return -1;
-		p->configured = c->frontend_ports[i].port;
-		gw->nports++;
-	}
-	return 0;
-}
-
 static int
 main_ready_file(struct gateway *gw, unsigned generation)
 {
@@ -455,6 +456,7 @@ main_settled_cb(void *arg)
 {
 	struct gateway *gw = arg;
 
+	main_settled = 1;
 	if (gw->opts.ready_file == NULL ||
 	    main_ready_file(gw, gw->generation) == 0)
 		return;
@@ -499,10 +501,11 @@ main(int argc, char **argv)
 {
 	struct config_errors errs = { 0 };
 	struct gateway gw;
+	struct worker_ports wp;
 	struct event *ev_hup = NULL, *ev_term = NULL, *ev_int = NULL;
 	struct runtime *rt;
 	struct config *c = NULL;
-	char err[1024], line[1024], addr[64];
+	char err[1024], line[1024];
 	size_t i;
 	int rc;
 
@@ -556,25 +559,27 @@ main(int argc, char **argv)
 	gw.health = health_new();
 	gw.metrics = metrics_new(gw.opts.workers);
 	gw.base = net_base_new(0);
+	gw.ports = calloc(GATEWAY_MAX_PORTS, sizeof(*gw.ports));
 	if (gw.health == NULL || gw.metrics == NULL || gw.base == NULL ||
-	    main_ports(&gw, c) != 0) {
+	    gw.ports == NULL) {
 		snprintf(err, sizeof(err), "out of memory");
 		goto fail;
 	}
 	/* Bind first (port numbers are known), then build the runtime. */
-	if (worker_bind_all(&gw, gw.opts.workers, err, sizeof(err)) != 0)
+	if (worker_create_all(&gw, gw.opts.workers, err, sizeof(err)) != 0 ||
+	    worker_ports_prepare(&gw, c, &wp, err, sizeof(err)) != 0)
 		goto fail;
-	if ((rt = worker_runtime_new(&gw, c, NULL, err, sizeof(err))) ==
-	    NULL)
+	if ((rt = worker_runtime_new(&gw, c, NULL, &wp, err, sizeof(err))) ==
+	    NULL) {
+		worker_ports_abort(&gw, &wp);
 		goto fail;
+	}
 	rt->generation = ++gw.generation;
 	worker_runtime_publish(&gw, rt);
+	worker_ports_commit(&gw, &wp);
 	config_unref(c);
 	c = NULL;
-	for (i = 0; i < gw.nports; i++)
-		log_info("listening on %s (frontendPort %s)",
-		    net_addr_str(&gw.ports[i].addr, addr, sizeof(addr)),
-		    gw.ports[i].name);
+	main_log_ports(&gw);
 	if (gw.opts.admin != NULL) {
 		gw.admin = admin_new(&gw, main_reload, err, sizeof(err));
 		if (gw.admin == NULL)

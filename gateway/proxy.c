@@ -675,6 +675,15 @@ proxy_upstream_names(struct proxy_conn *c, const struct config_settings *s,
 	*verify_name = n.verify_name;
 }
 
+/* The frontendPorts index a port slot serves in rt, or -1 (a port the
+ * snapshot dropped, or a slot newer than it). */
+static int
+proxy_port_fp(const struct runtime *rt, int port)
+{
+	return port >= 0 && (size_t)port < rt->nports ? rt->ports[port].fp
+						      : -1;
+}
+
 /* Serialize the request head for the member into out. */
 static int
 proxy_build_head(struct proxy_conn *c, const char *host,
@@ -683,7 +692,7 @@ proxy_build_head(struct proxy_conn *c, const char *host,
 	const struct http_msg *m = &c->req.msg;
 	const struct config *cfg = c->rt->cfg;
 	const struct http_header *h, *ohost = http_msg_header(m, "Host");
-	struct gateway_port *gp = &c->w->gw->ports[c->port];
+	const struct runtime_port *rp = &c->rt->ports[c->port];
 	char target[8192], xff[1024], port[16];
 	const char *prev_xff = NULL;
 	size_t i, prev_len = 0;
@@ -721,7 +730,7 @@ proxy_build_head(struct proxy_conn *c, const char *host,
 	else
 		n = snprintf(xff, sizeof(xff), "%s", c->client);
 	(void)n;
-	snprintf(port, sizeof(port), "%d", gp->configured);
+	snprintf(port, sizeof(port), "%d", rp->configured);
 	if (http_write_header(out, "X-Forwarded-For", xff) != 0 ||
 	    http_write_header(out, "X-Forwarded-Proto",
 		c->tls ? "https" : "http") != 0 ||
@@ -793,7 +802,7 @@ proxy_read_head(struct proxy_conn *c)
 	c->client_ka = c->req.msg.keep_alive;
 	c->req_done = c->req.msg.body == HTTP_BODY_NONE;
 	h = http_msg_header(&c->req.msg, "Host");
-	fp = rt->port_map[c->port];
+	fp = proxy_port_fp(rt, c->port);
 	if (fp < 0) {
 		memset(&c->route, 0xff, sizeof(c->route));
 		rs = ROUTE_NO_LISTENER;
@@ -1330,7 +1339,7 @@ proxy_sni_cb(SSL *ssl, int *alert, void *arg)
 	if (c == NULL || (rt = c->hs_rt) == NULL)
 		return SSL_TLSEXT_ERR_NOACK;
 	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
-	fp = rt->port_map[c->port];
+	fp = proxy_port_fp(rt, c->port);
 	if (fp < 0)
 		return SSL_TLSEXT_ERR_NOACK;
 	li = route_listener(rt->cfg, fp, name, NULL, &st);
@@ -1365,7 +1374,7 @@ proxy_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	}
 	c->w = w;
 	c->port = port;
-	c->tls = w->gw->ports[port].https;
+	c->tls = (size_t)port < rt->nports && rt->ports[port].https;
 	if (sa->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const void *)sa;
 		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
@@ -1386,8 +1395,8 @@ proxy_accept(struct worker *w, int fd, const struct sockaddr *sa,
 	if ((c->timer = evtimer_new(w->base, proxy_timer_cb, c)) == NULL)
 		goto fail;
 	if (c->tls) {
-		if (rt->port_ctx[port] == NULL ||
-		    (ssl = SSL_new(rt->port_ctx[port])) == NULL)
+		if (rt->ports[port].ctx == NULL ||
+		    (ssl = SSL_new(rt->ports[port].ctx)) == NULL)
 			goto fail;
 		c->hs_rt = worker_runtime_ref(rt);
 		SSL_set_app_data(ssl, c);

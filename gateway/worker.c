@@ -81,8 +81,7 @@ worker_runtime_free(struct runtime *rt)
 		for (i = 0; i < c->nssl_certs; i++)
 			SSL_CTX_free(rt->server_ctx[i]);
 	free(rt->server_ctx);
-	free(rt->port_ctx);
-	free(rt->port_map);
+	free(rt->ports);
 	if (rt->members != NULL)
 		for (i = 0; i < c->npools; i++)
 			free(rt->members[i]);
@@ -91,67 +90,61 @@ worker_runtime_free(struct runtime *rt)
 	free(rt);
 }
 
-/* Map the snapshot's frontend ports onto the bound ones. */
+/* How the snapshot serves each port slot of wp. */
 static int
-worker_runtime_ports(struct gateway *gw, struct runtime *rt, char *err,
-    size_t errlen)
+worker_runtime_ports(struct runtime *rt, const struct worker_ports *wp,
+    char *err, size_t errlen)
 {
 	const struct config *c = rt->cfg;
-	size_t i, j, p;
-	int found, https;
+	size_t i, p;
+	int found;
 
-	if ((rt->port_map = calloc(gw->nports + 1, sizeof(int))) == NULL ||
-	    (rt->port_ctx = calloc(gw->nports + 1, sizeof(SSL_CTX *))) ==
-		NULL)
-		goto nomem;
-	for (p = 0; p < gw->nports; p++) {
-		rt->port_map[p] = -1;
-		for (i = 0; i < c->nfrontend_ports; i++)
-			if (c->frontend_ports[i].port == gw->ports[p].configured)
-				rt->port_map[p] = (int)i;
+	rt->nports = wp != NULL ? wp->nports : 0;
+	if ((rt->ports = calloc(rt->nports + 1, sizeof(*rt->ports))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	for (i = 0; i < c->nlisteners; i++) {
+	for (p = 0; p < rt->nports; p++) {
+		struct runtime_port *rp = &rt->ports[p];
+
+		rp->fp = -1;
+		rp->https = wp->ports[p].https;
+		rp->configured = wp->ports[p].configured;
+		for (i = 0; wp->ports[p].bound && i < c->nfrontend_ports &&
+		     rp->fp < 0;
+		     i++)
+			if (c->frontend_ports[i].port == rp->configured)
+				rp->fp = (int)i;
+	}
+	for (i = 0; wp != NULL && i < c->nlisteners; i++) {
 		const struct config_listener *l = &c->listeners[i];
 		const struct config_frontend_port *fp =
 		    &c->frontend_ports[l->frontend_port];
 
 		found = 0;
-		https = l->protocol == CONFIG_PROTO_HTTPS;
-		for (p = 0; p < gw->nports; p++) {
-			if (gw->ports[p].configured != fp->port)
+		for (p = 0; p < rt->nports; p++) {
+			struct runtime_port *rp = &rt->ports[p];
+
+			if (rp->fp < 0 || rp->configured != fp->port)
 				continue;
 			found = 1;
-			if (gw->ports[p].https != https) {
-				snprintf(err, errlen,
-				    "httpListeners[%s]: frontend port %d was "
-				    "bound as %s; changing the protocol of a "
-				    "port needs a restart",
-				    l->name, fp->port,
-				    gw->ports[p].https ? "Https" : "Http");
-				return -1;
-			}
-			if (https && rt->port_ctx[p] == NULL &&
-			    l->ssl_cert >= 0)
-				rt->port_ctx[p] = rt->server_ctx[l->ssl_cert];
+			if (rp->https && rp->ctx == NULL && l->ssl_cert >= 0)
+				rp->ctx = rt->server_ctx[l->ssl_cert];
 		}
-		if (!found && gw->nports > 0) {
+		if (!found) {
 			snprintf(err, errlen,
-			    "frontendPorts[%s]: port %d is not bound; adding "
-			    "a frontend port needs a restart",
+			    "frontendPorts[%s]: port %d has no socket",
 			    fp->name, fp->port);
 			return -1;
 		}
 	}
-	(void)j;
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 struct runtime *
 worker_runtime_new(struct gateway *gw, struct config *c,
-    const struct runtime *old, char *err, size_t errlen)
+    const struct runtime *old, const struct worker_ports *wp, char *err,
+    size_t errlen)
 {
 	struct runtime *rt;
 	char terr[512];
@@ -207,7 +200,7 @@ worker_runtime_new(struct gateway *gw, struct config *c,
 		SSL_CTX_set_tlsext_servername_callback(rt->server_ctx[i],
 		    proxy_sni_cb);
 	}
-	if (worker_runtime_ports(gw, rt, err, errlen) != 0)
+	if (worker_runtime_ports(rt, wp, err, errlen) != 0)
 		goto fail;
 	for (i = 0; i < c->npools; i++) {
 		const struct config_pool *p = &c->pools[i];
@@ -321,6 +314,49 @@ worker_accept_error_cb(struct evconnlistener *l, void *arg)
 	    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
+/* Apply the listener changes the main thread handed over: stop listening
+ * on dropped slots, then listen on the sockets of new ones. Runs on the
+ * worker's thread (or the main thread before the worker starts). */
+static void
+worker_listen_sync(struct worker *w)
+{
+	size_t p;
+	int fd;
+
+	pthread_mutex_lock(&w->ports_lock);
+	for (p = 0; p < GATEWAY_MAX_PORTS; p++) {
+		if (w->ports_drop[p] && w->listeners[p] != NULL) {
+			evconnlistener_free(w->listeners[p]);
+			w->listeners[p] = NULL;
+		}
+		w->ports_drop[p] = 0;
+		if ((fd = w->ports_add[p]) < 0)
+			continue;
+		w->ports_add[p] = -1;
+		if (w->listeners[p] != NULL)
+			evconnlistener_free(w->listeners[p]);
+		w->listeners[p] = NULL;
+		if (w->stopping) {
+			close(fd);
+			continue;
+		}
+		w->lctx[p].w = w;
+		w->lctx[p].port = (int)p;
+		w->listeners[p] = evconnlistener_new(w->base, worker_accept_cb,
+		    &w->lctx[p], LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+		    -1, fd);
+		if (w->listeners[p] == NULL) {
+			log_err("worker %d: cannot listen on port slot %zu",
+			    w->id, p);
+			close(fd);
+			continue;
+		}
+		evconnlistener_set_error_cb(w->listeners[p],
+		    worker_accept_error_cb);
+	}
+	pthread_mutex_unlock(&w->ports_lock);
+}
+
 static void
 worker_finish(struct worker *w)
 {
@@ -346,16 +382,15 @@ worker_deadline_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-worker_stop_cb(evutil_socket_t fd, short what, void *arg)
+worker_stop(struct worker *w)
 {
-	struct worker *w = arg;
 	struct timeval tv = { WORKER_DRAIN_S, 0 };
 	size_t i;
 
 	if (w->stopping)
 		return;
 	w->stopping = 1;
-	for (i = 0; i < w->gw->nports; i++) {
+	for (i = 0; i < GATEWAY_MAX_PORTS; i++) {
 		if (w->listeners[i] != NULL)
 			evconnlistener_free(w->listeners[i]);
 		w->listeners[i] = NULL;
@@ -368,6 +403,26 @@ worker_stop_cb(evutil_socket_t fd, short what, void *arg)
 	evtimer_add(w->deadline_ev, &tv);
 }
 
+/* The control socket: 'p' (port changes to apply), 'x' (stop). */
+static void
+worker_ctl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	char buf[64];
+	ssize_t n, i;
+	int stop = 0, sync = 0;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++) {
+			stop |= buf[i] == 'x';
+			sync |= buf[i] == 'p';
+		}
+	if (sync)
+		worker_listen_sync(w);
+	if (stop)
+		worker_stop(w);
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -375,6 +430,38 @@ worker_main(void *arg)
 
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	return NULL;
+}
+
+static void
+worker_free(struct worker *w)
+{
+	size_t p;
+
+	proxy_close_all(w);
+	for (p = 0; p < GATEWAY_MAX_PORTS; p++) {
+		if (w->listeners != NULL && w->listeners[p] != NULL)
+			evconnlistener_free(w->listeners[p]);
+		if (w->ports_add != NULL && w->ports_add[p] >= 0)
+			close(w->ports_add[p]);
+	}
+	upstream_pool_free(w->pool);
+	if (w->ctl_ev != NULL)
+		event_free(w->ctl_ev);
+	if (w->deadline_ev != NULL)
+		event_free(w->deadline_ev);
+	worker_runtime_unref(w->rt);
+	if (w->base != NULL)
+		event_base_free(w->base);
+	if (w->ctl_fds[0] >= 0) {
+		close(w->ctl_fds[0]);
+		close(w->ctl_fds[1]);
+	}
+	pthread_mutex_destroy(&w->ports_lock);
+	free(w->listeners);
+	free(w->lctx);
+	free(w->ports_add);
+	free(w->ports_drop);
+	free(w);
 }
 
 static struct worker *
@@ -388,59 +475,42 @@ worker_new(struct gateway *gw, int id)
 	w->gw = gw;
 	w->id = id;
 	TAILQ_INIT(&w->conns);
-	w->stop_fds[0] = w->stop_fds[1] = -1;
-	/* A worker's loop is only ever touched by its own thread (the stop
-	 * request comes through a socket pair), so it needs no lock; the
-	 * changelist folds the add/del pairs of one pass into one
-	 * epoll_ctl. */
+	w->ctl_fds[0] = w->ctl_fds[1] = -1;
+	pthread_mutex_init(&w->ports_lock, NULL);
+	/* A worker's loop is only ever touched by its own thread (requests
+	 * come through the control socket), so it needs no lock. */
 	w->base = net_base_new(EVENT_BASE_FLAG_NOLOCK);
-	w->listeners = calloc(gw->nports + 1, sizeof(*w->listeners));
-	w->fds = calloc(gw->nports + 1, sizeof(int));
-	w->lctx = calloc(gw->nports + 1, sizeof(*w->lctx));
+	w->listeners = calloc(GATEWAY_MAX_PORTS, sizeof(*w->listeners));
+	w->lctx = calloc(GATEWAY_MAX_PORTS, sizeof(*w->lctx));
+	w->ports_add = calloc(GATEWAY_MAX_PORTS, sizeof(int));
+	w->ports_drop = calloc(GATEWAY_MAX_PORTS, 1);
 	w->pool = upstream_pool_new(gw->opts.upstream_idle_timeout);
-	if (w->base == NULL || w->listeners == NULL || w->fds == NULL ||
-	    w->lctx == NULL || w->pool == NULL)
+	if (w->ports_add != NULL)
+		for (i = 0; i < GATEWAY_MAX_PORTS; i++)
+			w->ports_add[i] = -1;
+	if (w->base == NULL || w->listeners == NULL || w->lctx == NULL ||
+	    w->ports_add == NULL || w->ports_drop == NULL || w->pool == NULL)
 		goto fail;
-	for (i = 0; i < gw->nports; i++)
-		w->fds[i] = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0,
-		w->stop_fds) != 0)
+		w->ctl_fds) != 0)
 		goto fail;
-	w->stop_ev = event_new(w->base, w->stop_fds[0], EV_READ,
-	    worker_stop_cb, w);
+	w->ctl_ev = event_new(w->base, w->ctl_fds[0], EV_READ | EV_PERSIST,
+	    worker_ctl_cb, w);
 	w->deadline_ev = evtimer_new(w->base, worker_deadline_cb, w);
-	if (w->stop_ev == NULL || w->deadline_ev == NULL ||
-	    event_add(w->stop_ev, NULL) != 0)
+	if (w->ctl_ev == NULL || w->deadline_ev == NULL ||
+	    event_add(w->ctl_ev, NULL) != 0)
 		goto fail;
 	return w;
 fail:
-	/* worker_free_all frees partial workers once they are listed */
-	if (w->stop_ev != NULL)
-		event_free(w->stop_ev);
-	if (w->deadline_ev != NULL)
-		event_free(w->deadline_ev);
-	upstream_pool_free(w->pool);
-	free(w->listeners);
-	free(w->fds);
-	free(w->lctx);
-	if (w->base != NULL)
-		event_base_free(w->base);
-	if (w->stop_fds[0] >= 0) {
-		close(w->stop_fds[0]);
-		close(w->stop_fds[1]);
-	}
-	free(w);
+	worker_free(w);
 	return NULL;
 }
 
 int
-worker_bind_all(struct gateway *gw, int n, char *err, size_t errlen)
+worker_create_all(struct gateway *gw, int n, char *err, size_t errlen)
 {
-	struct net_addr a;
 	struct worker *w;
-	size_t p;
-	int i, fd;
-	int flags = n > 1 ? NET_LISTEN_REUSEPORT : 0;
+	int i;
 
 	if ((gw->workers = calloc((size_t)n, sizeof(*gw->workers))) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -453,45 +523,165 @@ worker_bind_all(struct gateway *gw, int n, char *err, size_t errlen)
 		}
 		gw->workers[gw->nworkers++] = w;
 	}
-	for (p = 0; p < gw->nports; p++) {
-		struct gateway_port *gp = &gw->ports[p];
+	return 0;
+}
 
-		if (net_addr_parse(gw->opts.listen_address,
-			gw->opts.ephemeral_ports ? 0 : gp->configured, &a, err,
-			errlen) != 0)
-			return -1;
-		for (i = 0; i < n; i++) {
-			if (i > 0)
-				a = gp->addr; /* the real port of worker 0 */
-			fd = net_listen(&a, flags, 511, err, errlen);
-			if (fd < 0)
-				return -1;
-			gw->workers[i]->fds[p] = fd;
-			if (i == 0)
-				gp->addr = a;
-		}
-	}
+/* --- frontend port slots -------------------------------------------------- */
+
+/* Bind port slot gp for every worker into fds[0..nworkers). */
+static int
+worker_ports_bind(struct gateway *gw, const char *name,
+    struct gateway_port *gp, int *fds, char *err, size_t errlen)
+{
+	struct net_addr a;
+	char aerr[256];
+	size_t i, n = gw->nworkers;
+	int flags = n > 1 ? NET_LISTEN_REUSEPORT : 0;
+
+	if (net_addr_parse(gw->opts.listen_address,
+		gw->opts.ephemeral_ports ? 0 : gp->configured, &a, aerr,
+		sizeof(aerr)) != 0)
+		goto fail;
 	for (i = 0; i < n; i++) {
-		w = gw->workers[i];
-		for (p = 0; p < gw->nports; p++) {
-			w->lctx[p].w = w;
-			w->lctx[p].port = (int)p;
-			w->listeners[p] = evconnlistener_new(w->base,
-			    worker_accept_cb, &w->lctx[p],
-			    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
-			    w->fds[p]);
-			if (w->listeners[p] == NULL) {
-				snprintf(err, errlen,
-				    "cannot listen on frontend port %d",
-				    gw->ports[p].configured);
-				return -1;
-			}
-			w->fds[p] = -1;
-			evconnlistener_set_error_cb(w->listeners[p],
-			    worker_accept_error_cb);
-		}
+		if (i > 0)
+			a = gp->addr; /* the real port of the first */
+		fds[i] = net_listen(&a, flags | (i == 0 ? NET_LISTEN_FIRST : 0),
+		    511, aerr, sizeof(aerr));
+		if (fds[i] < 0)
+			goto fail;
+		if (i == 0)
+			gp->addr = a;
 	}
 	return 0;
+fail:
+	snprintf(err, errlen, "frontendPorts[%s]: %s", name, aerr);
+	return -1;
+}
+
+int
+worker_ports_prepare(struct gateway *gw, const struct config *c,
+    struct worker_ports *wp, char *err, size_t errlen)
+{
+	size_t i, j, p, n = gw->nworkers > 0 ? gw->nworkers : 1;
+	int used, https;
+
+	memset(wp, 0, sizeof(*wp));
+	if ((wp->fds = malloc(GATEWAY_MAX_PORTS * n * sizeof(int))) == NULL)
+		goto nomem;
+	for (i = 0; i < GATEWAY_MAX_PORTS * n; i++)
+		wp->fds[i] = -1;
+	/* Every slot carries over, unbound until c uses its port. */
+	for (p = 0; p < gw->nports; p++) {
+		wp->ports[p] = gw->ports[p];
+		wp->ports[p].bound = 0;
+		if ((wp->ports[p].name = strdup(gw->ports[p].name)) == NULL)
+			goto nomem;
+		wp->nports++;
+	}
+	for (i = 0; i < c->nfrontend_ports; i++) {
+		const struct config_frontend_port *fp = &c->frontend_ports[i];
+
+		used = https = 0;
+		for (j = 0; j < c->nlisteners; j++) {
+			if (c->frontend_ports[c->listeners[j].frontend_port]
+				.port != fp->port)
+				continue;
+			used = 1;
+			https |= c->listeners[j].protocol == CONFIG_PROTO_HTTPS;
+		}
+		if (!used)
+			continue;
+		for (p = 0; p < wp->nports; p++)
+			if (wp->ports[p].configured == fp->port)
+				break;
+		if (p < wp->nports && wp->ports[p].bound)
+			continue; /* two frontendPorts, one number */
+		if (p == wp->nports) {
+			if (wp->nports == GATEWAY_MAX_PORTS) {
+				snprintf(err, errlen,
+				    "frontendPorts[%s]: port %d would be "
+				    "frontend port number %d of this "
+				    "process; a gateway listens on %d at "
+				    "most (restart it to start afresh)",
+				    fp->name, fp->port, GATEWAY_MAX_PORTS + 1,
+				    GATEWAY_MAX_PORTS);
+				goto fail;
+			}
+			memset(&wp->ports[p], 0, sizeof(wp->ports[p]));
+			wp->ports[p].configured = fp->port;
+			wp->nports++;
+		}
+		free(wp->ports[p].name);
+		if ((wp->ports[p].name = strdup(fp->name)) == NULL)
+			goto nomem;
+		wp->ports[p].bound = 1;
+		wp->ports[p].https = https;
+		if (p < gw->nports && gw->ports[p].bound) {
+			wp->changed |= gw->ports[p].https != https;
+			continue; /* it keeps its sockets */
+		}
+		wp->changed = 1;
+		if (gw->nworkers > 0 &&
+		    worker_ports_bind(gw, fp->name, &wp->ports[p],
+			&wp->fds[p * n], err, errlen) != 0)
+			goto fail;
+	}
+	for (p = 0; p < gw->nports; p++)
+		wp->changed |= gw->ports[p].bound && !wp->ports[p].bound;
+	return 0;
+nomem:
+	snprintf(err, errlen, "out of memory");
+fail:
+	worker_ports_abort(gw, wp);
+	return -1;
+}
+
+void
+worker_ports_abort(struct gateway *gw, struct worker_ports *wp)
+{
+	size_t i, n = gw->nworkers > 0 ? gw->nworkers : 1;
+
+	for (i = 0; wp->fds != NULL && i < GATEWAY_MAX_PORTS * n; i++)
+		if (wp->fds[i] >= 0)
+			close(wp->fds[i]);
+	for (i = 0; i < wp->nports; i++)
+		free(wp->ports[i].name);
+	free(wp->fds);
+	memset(wp, 0, sizeof(*wp));
+}
+
+void
+worker_ports_commit(struct gateway *gw, struct worker_ports *wp)
+{
+	size_t i, p, n = gw->nworkers;
+
+	for (i = 0; i < n; i++) {
+		struct worker *w = gw->workers[i];
+
+		pthread_mutex_lock(&w->ports_lock);
+		for (p = 0; p < wp->nports; p++) {
+			if (p < gw->nports && gw->ports[p].bound &&
+			    !wp->ports[p].bound)
+				w->ports_drop[p] = 1;
+			if (wp->fds[p * n + i] >= 0) {
+				if (w->ports_add[p] >= 0)
+					close(w->ports_add[p]);
+				w->ports_add[p] = wp->fds[p * n + i];
+				wp->fds[p * n + i] = -1;
+			}
+		}
+		pthread_mutex_unlock(&w->ports_lock);
+		if (!w->started)
+			worker_listen_sync(w);
+		else if (write(w->ctl_fds[1], "p", 1) != 1)
+			log_warn("cannot signal worker %zu", i);
+	}
+	for (p = 0; p < gw->nports; p++)
+		free(gw->ports[p].name);
+	memcpy(gw->ports, wp->ports, wp->nports * sizeof(*wp->ports));
+	gw->nports = wp->nports;
+	wp->nports = 0; /* the names now belong to gw->ports */
+	worker_ports_abort(gw, wp);
 }
 
 int
@@ -518,7 +708,7 @@ worker_stop_all(struct gateway *gw)
 
 	for (i = 0; i < gw->nworkers; i++)
 		if (gw->workers[i]->started &&
-		    write(gw->workers[i]->stop_fds[1], "x", 1) != 1)
+		    write(gw->workers[i]->ctl_fds[1], "x", 1) != 1)
 			log_warn("cannot signal worker %zu", i);
 	for (i = 0; i < gw->nworkers; i++) {
 		if (gw->workers[i]->started)
@@ -530,30 +720,10 @@ worker_stop_all(struct gateway *gw)
 void
 worker_free_all(struct gateway *gw)
 {
-	size_t i, p;
+	size_t i;
 
-	for (i = 0; i < gw->nworkers; i++) {
-		struct worker *w = gw->workers[i];
-
-		proxy_close_all(w);
-		for (p = 0; p < gw->nports; p++) {
-			if (w->listeners[p] != NULL)
-				evconnlistener_free(w->listeners[p]);
-			if (w->fds[p] >= 0)
-				close(w->fds[p]);
-		}
-		upstream_pool_free(w->pool);
-		event_free(w->stop_ev);
-		event_free(w->deadline_ev);
-		worker_runtime_unref(w->rt);
-		event_base_free(w->base);
-		close(w->stop_fds[0]);
-		close(w->stop_fds[1]);
-		free(w->listeners);
-		free(w->fds);
-		free(w->lctx);
-		free(w);
-	}
+	for (i = 0; i < gw->nworkers; i++)
+		worker_free(gw->workers[i]);
 	free(gw->workers);
 	gw->workers = NULL;
 	gw->nworkers = 0;

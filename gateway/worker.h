@@ -25,14 +25,18 @@ struct worker {
 	struct event_base *base;
 	pthread_t thread;
 	int started;
-	struct evconnlistener **listeners; /* per gateway port */
-	int *fds;			/* per gateway port, until started */
-	struct worker_lctx *lctx;	/* per gateway port */
+	struct evconnlistener **listeners; /* per gateway port slot */
+	struct worker_lctx *lctx;	/* per gateway port slot */
+	/* Listener changes the main thread hands over (under ports_lock),
+	 * applied by the worker's own thread: */
+	pthread_mutex_t ports_lock;
+	int *ports_add;			/* per slot: a socket to take, or -1 */
+	unsigned char *ports_drop;	/* per slot: stop listening */
 	struct upstream_pool *pool;
 	struct runtime *rt;		/* this worker's reference */
 	unsigned rt_gen;
-	struct event *stop_ev;		/* readable end of stop_fds */
-	int stop_fds[2];
+	struct event *ctl_ev;		/* readable end of ctl_fds */
+	int ctl_fds[2];			/* 'p': ports changed, 'x': stop */
 	struct event *deadline_ev;
 	TAILQ_HEAD(proxy_conns, proxy_conn) conns;
 	size_t nconns;
@@ -40,14 +44,29 @@ struct worker {
 };
 
 /*
+ * The frontend port slots a configuration needs (every port a listener
+ * uses), worked out by worker_ports_prepare before a runtime is built:
+ * the slot table it leads to and the sockets bound for the new ports.
+ * Then either worker_ports_commit (the workers listen on the new sockets
+ * and stop listening on dropped ports) or worker_ports_abort.
+ */
+struct worker_ports {
+	struct gateway_port ports[GATEWAY_MAX_PORTS];
+	size_t nports;
+	int *fds;		/* [slot * nworkers + worker]; -1: none */
+	int changed;		/* a port was bound, dropped or switched */
+};
+
+/*
  * Build the runtime of snapshot c (a reference is taken): verify policies,
  * TLS contexts, resolved members, lb state (carrying drains over from old,
- * which may be NULL), metric names. Every frontend port of c must be one
- * of gw->ports (matched by port number) unless gw->nports is 0. Returns
- * the runtime with one reference, or NULL with err set.
+ * which may be NULL), metric names, and how each slot of wp (prepared for
+ * c; NULL: no ports) is served. Returns the runtime with one reference,
+ * or NULL with err set.
  */
 struct runtime *worker_runtime_new(struct gateway *gw, struct config *c,
-    const struct runtime *old, char *err, size_t errlen);
+    const struct runtime *old, const struct worker_ports *wp, char *err,
+    size_t errlen);
 /* Take and drop a reference; the last one frees the runtime. */
 struct runtime *worker_runtime_ref(struct runtime *rt);
 void worker_runtime_unref(struct runtime *rt);
@@ -65,12 +84,24 @@ struct runtime *worker_runtime(struct worker *w);
 int worker_resolve(struct gateway *gw, const char *address,
     struct net_addr *out);
 
+/* Create n workers (not started). Returns 0, or -1 with err set. */
+int worker_create_all(struct gateway *gw, int n, char *err, size_t errlen);
 /*
- * Bind every frontend port for n workers (SO_REUSEPORT when n > 1; port
- * 0 first, then the real port for the others with --ephemeral-ports) and
- * create the workers. Returns 0, or -1 with err naming the address.
+ * Work out the port slots of c from the current ones into *wp, binding
+ * each port c adds for every worker (SO_REUSEPORT when there are more
+ * than one; port 0 for the first and its real port for the others with
+ * --ephemeral-ports). Nothing changes until worker_ports_commit. Returns
+ * 0, or -1 with err naming the frontend port and the address (nothing
+ * left bound).
  */
-int worker_bind_all(struct gateway *gw, int n, char *err, size_t errlen);
+int worker_ports_prepare(struct gateway *gw, const struct config *c,
+    struct worker_ports *wp, char *err, size_t errlen);
+/* Make wp the gateway's port slots and hand the workers their listener
+ * changes (at once before they start, through their control socket
+ * after). Publish the runtime built on wp first. */
+void worker_ports_commit(struct gateway *gw, struct worker_ports *wp);
+/* Close what worker_ports_prepare bound. */
+void worker_ports_abort(struct gateway *gw, struct worker_ports *wp);
 /* Start the worker threads. Returns 0 or -1. */
 int worker_start_all(struct gateway *gw);
 /* Ask every worker to stop accepting and exit once its connections are

@@ -240,13 +240,21 @@ class Gateway(Proc):
     g.url("port80") -> "http://127.0.0.1:PORT"; g.admin_get("/status")
     """
 
-    def __init__(self, workdir, config, extra_args=(), name="gw"):
+    def __init__(self, workdir, config, extra_args=(), name="gw",
+                 ephemeral=True):
         self.config_path = Path(workdir) / f"{name}.json"
         self.write_config(config)
         args = [binary("agw-gateway"), "--config", str(self.config_path),
-                "--ephemeral-ports", "--admin", "127.0.0.1:0",
-                "--log-level", "debug"] + list(extra_args)
-        super().__init__(args, workdir, name)
+                "--admin", "127.0.0.1:0", "--log-level", "debug"]
+        if ephemeral:
+            args.append("--ephemeral-ports")
+        super().__init__(args + list(extra_args), workdir, name)
+
+    def reread_ready(self):
+        """Read the ready file again (a reload that changes the frontend
+        ports rewrites it)."""
+        self.ready_text = self.ready.read_text()
+        return self.ready_json()
 
     def write_config(self, config):
         tmp = self.config_path.with_suffix(".tmp")

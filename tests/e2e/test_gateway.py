@@ -3,6 +3,7 @@
 import http.client
 import json
 import signal
+import socket
 import threading
 import time
 
@@ -399,6 +400,126 @@ def test_gateway_bad_reload_refused_old_keeps_serving(gateway, backends):
     assert get(g, "/")[0].status == 200
     st, body = g.admin("/status")
     assert json.loads(body)["last_reload"]["ok"] is False
+
+
+def two_sites(b, ports):
+    """A config with one Http listener and Basic rule per frontend port
+    (names port<N>, l<N>, r<N>), all to backend b."""
+    return gateway_config(
+        pools=[pool_of([b])], settings=[setting(b.port)],
+        ports=[{"name": f"port{n}", "port": n} for n in ports],
+        listeners=[{"name": f"l{n}", "frontendIPConfiguration": "fip",
+                    "frontendPort": f"port{n}", "protocol": "Http"}
+                   for n in ports],
+        rules=[{"name": f"r{n}", "ruleType": "Basic", "httpListener": f"l{n}",
+                "backendAddressPool": "pool1", "backendHttpSettings": "s1"}
+               for n in ports])
+
+
+def refused(port, timeout=10.0):
+    """Wait until nothing listens on 127.0.0.1:port (the workers stop
+    listening on a dropped port when they next run)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        except ConnectionRefusedError:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_gateway_reload_adds_and_drops_frontend_ports(gateway, backends,
+                                                      workers):
+    (b,) = backends(1)
+    g = gateway(two_sites(b, [80]), ["--workers", str(workers)])
+    old = g.port("port80")
+    # Add a port: it listens once the reload is accepted.
+    g.write_config(two_sites(b, [80, 8080]))
+    st, body = g.admin("/reload", "POST")
+    assert st == 200, body
+    listeners = json.loads(g.admin("/status")[1])["listeners"]
+    assert sorted(x["frontendPort"] for x in listeners) == \
+        ["port80", "port8080"]
+    ready = g.reread_ready()
+    assert ready["generation"] == 2 and len(ready["listeners"]) == 2
+    assert g.port("port80") == old
+    for port in ("port80", "port8080"):
+        for _ in range(8):  # every worker's listener
+            assert get(g, "/", port=port)[0].status == 200
+    g.wait_log("(frontendPort port8080)")
+    # Drop the first: it stops listening, the other goes on.
+    g.write_config(two_sites(b, [8080]))
+    assert g.admin("/reload", "POST")[0] == 200
+    assert [x["frontendPort"] for x in g.reread_ready()["listeners"]] == \
+        ["port8080"]
+    assert refused(old)
+    assert get(g, "/", port="port8080")[0].status == 200
+    # And add it back.
+    g.write_config(two_sites(b, [80, 8080]))
+    assert g.admin("/reload", "POST")[0] == 200
+    g.reread_ready()
+    assert get(g, "/", port="port80")[0].status == 200
+    assert json.loads(g.admin("/status")[1])["generation"] == 4
+
+
+def held_port(reuseport=False):
+    """A socket listening on a free loopback port (SO_REUSEPORT on
+    request), as somebody else's server would."""
+    s = socket.socket()
+    if reuseport:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    s.bind(("127.0.0.1", 0))
+    s.listen(1)
+    return s, s.getsockname()[1]
+
+
+def free_port():
+    s, port = held_port()
+    s.close()
+    return port
+
+
+def test_gateway_reload_adding_a_taken_port_is_refused(tmp_path, backends):
+    (b,) = backends(1)
+    holder, taken = held_port()
+    first = free_port()
+    g = Gateway(tmp_path, two_sites(b, [first]), ephemeral=False)
+    g.start()
+    try:
+        g.write_config(two_sites(b, [first, taken]))
+        st, body = g.admin("/reload", "POST")
+        assert st == 409
+        err = json.loads(body)["last_reload"]["errors"][0]
+        assert err == (f"frontendPorts[port{taken}]: 127.0.0.1:{taken}: "
+                       "Address already in use"), err
+        # Nothing changed: the old port serves, the new one is not ours.
+        status = json.loads(g.admin("/status")[1])
+        assert status["generation"] == 1
+        assert [x["port"] for x in status["listeners"]] == [first]
+        assert get(g, "/", port=f"port{first}")[0].status == 200
+    finally:
+        holder.close()
+        g.stop()
+
+
+def test_gateway_workers_never_share_a_port_with_another_server(tmp_path,
+                                                                backends):
+    # Several workers listen with SO_REUSEPORT; another process that did
+    # the same on the port must not silently get half the connections.
+    (b,) = backends(1)
+    holder, taken = held_port(reuseport=True)
+    try:
+        g = Gateway(tmp_path, two_sites(b, [taken]), ["--workers", "2"],
+                    ephemeral=False)
+        with pytest.raises(AssertionError):
+            g.start(timeout=10)
+        assert g.proc.wait(10) == 1
+        assert f"frontendPorts[port{taken}]: 127.0.0.1:{taken}: Address " \
+               "already in use" in g.log_text()
+    finally:
+        holder.close()
 
 
 def test_gateway_admin_endpoints(gateway, backends):

@@ -145,6 +145,33 @@ def test_gateway_https_require_sni_refuses_no_sni(tmp_path, env):
     assert out.startswith(b"HTTP/1.1 200 OK")
 
 
+def test_gateway_reload_switches_a_port_between_http_and_https(tmp_path,
+                                                               env):
+    g, b = https_frontend(tmp_path, env, ["www.contoso.test"])
+    port = g.port("port443")
+    https_cfg = json.loads(g.config_path.read_text())
+    plain = json.loads(json.dumps(https_cfg))
+    lp = plain["properties"]["httpListeners"][0]["properties"]
+    lp["protocol"] = "Http"
+    del lp["sslCertificate"], lp["requireServerNameIndication"]
+    plain["properties"]["sslCertificates"] = []
+    g.write_config(plain)
+    st, body = g.admin("/reload", "POST")
+    assert st == 200, body
+    # The same socket, now plain; the listener list says so.
+    assert g.reread_ready()["listeners"][0]["protocol"] == "Http"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: www.contoso.test\r\n"
+                  b"Connection: close\r\n\r\n")
+        assert s.recv(12) == b"HTTP/1.1 200"
+    g.write_config(https_cfg)
+    assert g.admin("/reload", "POST")[0] == 200
+    assert g.reread_ready()["listeners"][0]["port"] == port
+    out, _ = https_get(port, "www.contoso.test",
+                       cafile=tmp_path / "www.contoso.test.pem")
+    assert out.startswith(b"HTTP/1.1 200 OK")
+
+
 def https_backend_gateway(tmp_path, env, trusted):
     root = mint(tmp_path, "root.test", is_ca=True)
     leaf = mint(tmp_path, "backend.test", ca=root)
