@@ -406,12 +406,65 @@ cli_run_print_refusal(const json_t *resp, const char *raw)
 	}
 }
 
+/* Whether listener l (a /status "listeners" entry) is in arr. */
+static int
+cli_run_has_listener(json_t *arr, json_t *l)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (arr, i, x)
+		if (json_equal(x, l))
+			return 1;
+	return 0;
+}
+
+/* Print each listener of a that b does not have, after what. */
+static void
+cli_run_print_new_listeners(json_t *a, json_t *b, const char *what)
+{
+	json_t *l;
+	size_t i;
+
+	json_array_foreach (a, i, l)
+		if (!cli_run_has_listener(b, l))
+			fprintf(stderr, "%s %s:%lld (frontendPort %s, port "
+			    "%lld, %s)\n",
+			    what,
+			    json_string_value(json_object_get(l, "address")),
+			    (long long)json_integer_value(
+				json_object_get(l, "port")),
+			    json_string_value(
+				json_object_get(l, "frontendPort")),
+			    (long long)json_integer_value(
+				json_object_get(l, "configured")),
+			    json_string_value(json_object_get(l, "protocol")));
+}
+
+/* A reload changed the frontend ports: say what listens where now, and
+ * keep <gw>.run.json's listeners (what `agw start` shows) true. */
+static void
+cli_run_listeners_changed(const char *rg, const char *gw, json_t *info,
+    json_t *now)
+{
+	json_t *before = json_object_get(info, "listeners");
+	char path[4096], err[512];
+
+	cli_run_print_new_listeners(now, before, "listening on");
+	cli_run_print_new_listeners(before, now, "no longer listening on");
+	json_object_set(info, "listeners", now);
+	cli_state_path(path, sizeof(path), rg, gw, ".run.json");
+	if (jsonio_write_atomic(path, info, JSON_INDENT(2), 0, err,
+		sizeof(err)) != 0)
+		fprintf(stderr, "WARNING: %s\n", err);
+}
+
 int
 cli_run_reload(const char *rg, const char *gw)
 {
 	const char *admin;
 	char err[512], *body = NULL, *sbody = NULL;
-	json_t *info, *resp = NULL, *st = NULL, *gen, *last;
+	json_t *info, *resp = NULL, *st = NULL, *gen, *last, *lsn;
 	int status, rc = -1;
 
 	if ((info = cli_run_info(rg, gw)) == NULL)
@@ -449,6 +502,10 @@ cli_run_reload(const char *rg, const char *gw)
 		    (long long)json_integer_value(gen));
 	else
 		fprintf(stderr, "gateway reloaded\n");
+	lsn = json_object_get(resp, "listeners");
+	if (json_is_array(lsn) &&
+	    !json_equal(lsn, json_object_get(info, "listeners")))
+		cli_run_listeners_changed(rg, gw, info, lsn);
 	rc = 0;
 done:
 	free(body);

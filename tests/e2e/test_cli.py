@@ -3,7 +3,9 @@ documentation's command lines verbatim, refusals that leave the state
 byte-identical, the state loading in agw-gateway, start/reload/stop."""
 import json
 import os
+import re
 import signal
+import socket
 from pathlib import Path
 
 import pytest
@@ -248,6 +250,47 @@ def test_cli_group_verbs(agw, tmp_path, group, cargs, uargs, after):
     assert "x" not in [e["name"] for e in agw.json(
         f"{base} list -g {RG} --gateway-name gw2")]
     check_loads(path)
+
+
+def test_cli_new_frontend_port_on_a_running_gateway(agw):
+    # The documentation's way to add a site: a frontend port, a listener,
+    # a rule; the running gateway listens on the new port at once.
+    v2(agw)
+    g = f"-g {RG} --gateway-name gw2"
+    agw.json(f"network application-gateway start -g {RG} -n gw2")
+    pid = json.loads((agw.home / RG / "gw2.run.json").read_text())["pid"]
+    try:
+        agw(f"frontend-port create {g} -n p8080 --port 8080 -o none")
+        cp = agw(f"http-listener create {g} -n l2 --frontend-port p8080 "
+                 "-o none")
+        m = re.search(r"listening on 127\.0\.0\.1:(\d+) \(frontendPort "
+                      r"p8080, port 8080, Http\)", cp.stderr)
+        assert m, cp.stderr
+        run = json.loads((agw.home / RG / "gw2.run.json").read_text())
+        assert {"frontendPort": "p8080", "configured": 8080,
+                "address": "127.0.0.1", "port": int(m.group(1)),
+                "protocol": "Http"} in run["listeners"]
+        # `start` on the running gateway shows it too.
+        shown = agw.json(f"network application-gateway start -g {RG} "
+                         "-n gw2")
+        assert int(m.group(1)) in [x["port"] for x in shown]
+        agw(f"rule create {g} -n r2 --http-listener l2 --priority 200 "
+            "-o none")
+        with socket.create_connection(("127.0.0.1", int(m.group(1))),
+                                      timeout=10) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            head = s.recv(12)
+        assert head.startswith(b"HTTP/1.1 "), head  # served (502: no
+        # backend on 127.0.1.1 here), not refused
+        cp = agw(f"rule delete {g} -n r2")
+        cp = agw(f"http-listener delete {g} -n l2")
+        assert f"no longer listening on 127.0.0.1:{m.group(1)} (frontendPort " \
+            "p8080, port 8080, Http)" in cp.stderr, cp.stderr
+    finally:
+        stop = agw(f"stop -g {RG} -n gw2", rc=None)
+        if stop.returncode != 0:
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_cli_listener_rule_and_path_maps(agw):
