@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from test_probe_helpers import (TEXT, Farm, config, get, http_settings,
+from trustfarm import (TEXT, Farm, config, get, http_settings,
                                 mint_pki, probe, servers, start_gateway,
                                 wait_health)
 

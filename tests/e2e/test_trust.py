@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from test_probe_helpers import (TEXT, Farm, cer, config, get,
+from trustfarm import (TEXT, Farm, cer, config, get,
                                 https_settings, mint_pki, probe,
                                 start_gateway, wait_health)
 

@@ -1,4 +1,4 @@
-"""Helpers shared by test_probe*.py and test_trust*.py (no tests here): a
+"""Helpers shared by test_probe.py and test_trust.py (no tests here): a
 PKI minted by agw-certs, a farm of agw-sim backends on one port across
 127.0.N.x addresses, a gateway with fast probes, and waits on the admin API
 (/backendhealth), never on sleeps."""
