@@ -406,28 +406,33 @@ cli_run_print_refusal(const json_t *resp, const char *raw)
 	}
 }
 
-/* Whether listener l (a /status "listeners" entry) is in arr. */
+/* Whether arr has listener l (a /status "listeners" entry): the same
+ * socket (address and port) or, with same, the same entry. */
 static int
-cli_run_has_listener(json_t *arr, json_t *l)
+cli_run_has_listener(json_t *arr, json_t *l, int same)
 {
 	size_t i;
 	json_t *x;
 
 	json_array_foreach (arr, i, x)
-		if (json_equal(x, l))
+		if (same ? json_equal(x, l)
+			 : json_equal(json_object_get(x, "address"),
+			       json_object_get(l, "address")) &&
+			json_equal(json_object_get(x, "port"),
+			    json_object_get(l, "port")))
 			return 1;
 	return 0;
 }
 
 /* Print each listener of a that b does not have, after what. */
 static void
-cli_run_print_new_listeners(json_t *a, json_t *b, const char *what)
+cli_run_print_new_listeners(json_t *a, json_t *b, int same, const char *what)
 {
 	json_t *l;
 	size_t i;
 
 	json_array_foreach (a, i, l)
-		if (!cli_run_has_listener(b, l))
+		if (!cli_run_has_listener(b, l, same))
 			fprintf(stderr, "%s %s:%lld (frontendPort %s, port "
 			    "%lld, %s)\n",
 			    what,
@@ -450,8 +455,9 @@ cli_run_listeners_changed(const char *rg, const char *gw, json_t *info,
 	json_t *before = json_object_get(info, "listeners");
 	char path[4096], err[512];
 
-	cli_run_print_new_listeners(now, before, "listening on");
-	cli_run_print_new_listeners(before, now, "no longer listening on");
+	/* new or changed (renamed, Http <-> Https) sockets, then gone ones */
+	cli_run_print_new_listeners(now, before, 1, "listening on");
+	cli_run_print_new_listeners(before, now, 0, "no longer listening on");
 	json_object_set(info, "listeners", now);
 	cli_state_path(path, sizeof(path), rg, gw, ".run.json");
 	if (jsonio_write_atomic(path, info, JSON_INDENT(2), 0, err,

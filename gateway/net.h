@@ -32,7 +32,9 @@ int net_is_ip_literal(const char *s);
 #define NET_LISTEN_REUSEPORT 0x1
 /* The first socket of a SO_REUSEPORT group: fail, as a plain bind would,
  * when anybody (another process with SO_REUSEPORT too) already listens
- * on the address, instead of silently sharing its connections. */
+ * on the address, instead of silently sharing its connections. (A check
+ * bind without SO_REUSEPORT, then the real one: a process that binds in
+ * between, as the same user with SO_REUSEPORT, still joins.) */
 #define NET_LISTEN_FIRST 0x2
 
 /* A bound, listening, non-blocking, close-on-exec socket; the bound address

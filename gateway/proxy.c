@@ -803,6 +803,12 @@ proxy_read_head(struct proxy_conn *c)
 	c->req_done = c->req.msg.body == HTTP_BODY_NONE;
 	h = http_msg_header(&c->req.msg, "Host");
 	fp = proxy_port_fp(rt, c->port);
+	if (fp >= 0 && rt->ports[c->port].https != c->tls) {
+		/* A reload switched the port between Http and Https: this
+		 * connection speaks the other one. */
+		proxy_close(c, "the port switched protocol on reload");
+		return;
+	}
 	if (fp < 0) {
 		memset(&c->route, 0xff, sizeof(c->route));
 		rs = ROUTE_NO_LISTENER;

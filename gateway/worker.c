@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -25,6 +26,8 @@
 
 /* A stopping worker closes what is left after this many seconds. */
 #define WORKER_DRAIN_S 30
+/* How long a reload waits for each worker to apply port changes. */
+#define WORKER_SYNC_WAIT_S 5
 
 struct worker_lctx {
 	struct worker *w;
@@ -354,6 +357,8 @@ worker_listen_sync(struct worker *w)
 		evconnlistener_set_error_cb(w->listeners[p],
 		    worker_accept_error_cb);
 	}
+	w->ports_done = w->ports_want;
+	pthread_cond_broadcast(&w->ports_cond);
 	pthread_mutex_unlock(&w->ports_lock);
 }
 
@@ -457,6 +462,7 @@ worker_free(struct worker *w)
 		close(w->ctl_fds[1]);
 	}
 	pthread_mutex_destroy(&w->ports_lock);
+	pthread_cond_destroy(&w->ports_cond);
 	free(w->listeners);
 	free(w->lctx);
 	free(w->ports_add);
@@ -467,6 +473,7 @@ worker_free(struct worker *w)
 static struct worker *
 worker_new(struct gateway *gw, int id)
 {
+	pthread_condattr_t ca;
 	struct worker *w;
 	size_t i;
 
@@ -477,6 +484,10 @@ worker_new(struct gateway *gw, int id)
 	TAILQ_INIT(&w->conns);
 	w->ctl_fds[0] = w->ctl_fds[1] = -1;
 	pthread_mutex_init(&w->ports_lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->ports_cond, &ca);
+	pthread_condattr_destroy(&ca);
 	/* A worker's loop is only ever touched by its own thread (requests
 	 * come through the control socket), so it needs no lock. */
 	w->base = net_base_new(EVENT_BASE_FLAG_NOLOCK);
@@ -617,7 +628,8 @@ worker_ports_prepare(struct gateway *gw, const struct config *c,
 		wp->ports[p].bound = 1;
 		wp->ports[p].https = https;
 		if (p < gw->nports && gw->ports[p].bound) {
-			wp->changed |= gw->ports[p].https != https;
+			wp->changed |= gw->ports[p].https != https ||
+			    strcmp(gw->ports[p].name, fp->name) != 0;
 			continue; /* it keeps its sockets */
 		}
 		wp->changed = 1;
@@ -650,6 +662,29 @@ worker_ports_abort(struct gateway *gw, struct worker_ports *wp)
 	memset(wp, 0, sizeof(*wp));
 }
 
+/* Wait (a few seconds at most) until a started worker has applied the
+ * port changes handed to it. */
+static void
+worker_ports_wait(struct worker *w)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (!w->started)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += WORKER_SYNC_WAIT_S;
+	pthread_mutex_lock(&w->ports_lock);
+	while (w->ports_done != w->ports_want && rc == 0)
+		rc = pthread_cond_timedwait(&w->ports_cond, &w->ports_lock,
+		    &until);
+	pthread_mutex_unlock(&w->ports_lock);
+	if (rc != 0)
+		log_warn("worker %d has not applied the port changes within "
+			 "%d s; it will",
+		    w->id, WORKER_SYNC_WAIT_S);
+}
+
 void
 worker_ports_commit(struct gateway *gw, struct worker_ports *wp)
 {
@@ -659,10 +694,15 @@ worker_ports_commit(struct gateway *gw, struct worker_ports *wp)
 		struct worker *w = gw->workers[i];
 
 		pthread_mutex_lock(&w->ports_lock);
+		w->ports_want++;
 		for (p = 0; p < wp->nports; p++) {
 			if (p < gw->nports && gw->ports[p].bound &&
-			    !wp->ports[p].bound)
+			    !wp->ports[p].bound) {
 				w->ports_drop[p] = 1;
+				if (w->ports_add[p] >= 0)
+					close(w->ports_add[p]);
+				w->ports_add[p] = -1;
+			}
 			if (wp->fds[p * n + i] >= 0) {
 				if (w->ports_add[p] >= 0)
 					close(w->ports_add[p]);
@@ -676,6 +716,8 @@ worker_ports_commit(struct gateway *gw, struct worker_ports *wp)
 		else if (write(w->ctl_fds[1], "p", 1) != 1)
 			log_warn("cannot signal worker %zu", i);
 	}
+	for (i = 0; i < n; i++)
+		worker_ports_wait(gw->workers[i]);
 	for (p = 0; p < gw->nports; p++)
 		free(gw->ports[p].name);
 	memcpy(gw->ports, wp->ports, wp->nports * sizeof(*wp->ports));

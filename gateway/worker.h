@@ -30,8 +30,10 @@ struct worker {
 	/* Listener changes the main thread hands over (under ports_lock),
 	 * applied by the worker's own thread: */
 	pthread_mutex_t ports_lock;
+	pthread_cond_t ports_cond;	/* signalled when a sync is done */
 	int *ports_add;			/* per slot: a socket to take, or -1 */
 	unsigned char *ports_drop;	/* per slot: stop listening */
+	unsigned ports_want, ports_done; /* syncs asked for and done */
 	struct upstream_pool *pool;
 	struct runtime *rt;		/* this worker's reference */
 	unsigned rt_gen;
@@ -98,7 +100,8 @@ int worker_ports_prepare(struct gateway *gw, const struct config *c,
     struct worker_ports *wp, char *err, size_t errlen);
 /* Make wp the gateway's port slots and hand the workers their listener
  * changes (at once before they start, through their control socket
- * after). Publish the runtime built on wp first. */
+ * after), waiting until every worker has applied them: a dropped port is
+ * free when this returns. Publish the runtime built on wp first. */
 void worker_ports_commit(struct gateway *gw, struct worker_ports *wp);
 /* Close what worker_ports_prepare bound. */
 void worker_ports_abort(struct gateway *gw, struct worker_ports *wp);

@@ -3,6 +3,7 @@ password, certificate choice by SNI on multi-site listeners,
 requireServerNameIndication; and an Https upstream verified against a v2
 trusted root (a wrong root gives the 502 page with the reason)."""
 import base64
+import http.client
 import json
 import socket
 import ssl
@@ -160,13 +161,21 @@ def test_gateway_reload_switches_a_port_between_http_and_https(tmp_path,
     assert st == 200, body
     # The same socket, now plain; the listener list says so.
     assert g.reread_ready()["listeners"][0]["protocol"] == "Http"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(b"GET / HTTP/1.1\r\nHost: www.contoso.test\r\n"
-                  b"Connection: close\r\n\r\n")
-        assert s.recv(12) == b"HTTP/1.1 200"
+    kept = socket.create_connection(("127.0.0.1", port), timeout=10)
+    req = b"GET / HTTP/1.1\r\nHost: www.contoso.test\r\n\r\n"
+    kept.sendall(req)
+    r = http.client.HTTPResponse(kept)
+    r.begin()
+    assert r.status == 200 and not r.will_close
+    r.read()
     g.write_config(https_cfg)
     assert g.admin("/reload", "POST")[0] == 200
     assert g.reread_ready()["listeners"][0]["port"] == port
+    # A plain connection kept alive across the switch is not served as if
+    # it were Https: it is closed.
+    kept.sendall(req)
+    assert kept.recv(65536) == b""
+    kept.close()
     out, _ = https_get(port, "www.contoso.test",
                        cafile=tmp_path / "www.contoso.test.pem")
     assert out.startswith(b"HTTP/1.1 200 OK")
