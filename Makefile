@@ -1,6 +1,8 @@
 # The thin front door: dependencies, configure, build, test.
-#   make matrix   the scenario suite and the v1/v2 conformance matrix
-#   make test     every test: unit, end-to-end, scenarios, coverage
+#   make matrix   = bash tests/run.sh matrix: the scenario suite and the
+#                   v1/v2 conformance matrix
+#   make test     = bash tests/run.sh all: every test (unit, end-to-end,
+#                   scenarios, coverage)
 #   make bench    benchmarks against nginx;  make fuzz: libFuzzer targets
 # Variables: BUILD (build), CMAKE_ARGS (extra -D options), JOBS.
 BUILD ?= build
@@ -20,11 +22,12 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
-test: build
-	@BUILD=$(BUILD) JOBS=$(JOBS) bash tests/run.sh all
+# tests/run.sh installs, configures and builds first (the README's commands)
+test:
+	@BUILD=$(BUILD) JOBS=$(JOBS) CMAKE_ARGS="$(CMAKE_ARGS)" bash tests/run.sh all
 
-matrix: build
-	@BUILD=$(BUILD) JOBS=$(JOBS) bash tests/run.sh matrix
+matrix:
+	@BUILD=$(BUILD) JOBS=$(JOBS) CMAKE_ARGS="$(CMAKE_ARGS)" bash tests/run.sh matrix
 
 # make bench: a Release build in build-rel, then the data-path benchmarks
 # against nginx on this machine (tests/bench/*.sh; bounded wrk runs).

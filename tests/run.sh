@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# The test runner behind `make test` and `make matrix`.
+# The README's two commands (and `make test` / `make matrix`): installs the
+# Debian packages that are missing (tests/deps.sh), configures and builds
+# into $BUILD, then runs
 #   tests/run.sh all      unit tests (ctest), e2e and scenarios (pytest),
 #                         then the coverage summary
 #   tests/run.sh matrix   the scenario suite and the v1/v2 conformance matrix
+# Variables: BUILD (build), CMAKE_ARGS (extra -D options, e.g. CI's
+# sanitizers), JOBS (nproc), NO_BUILD=1 (run what is built).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 PY=/usr/bin/python3
+case "${1:-all}" in
+all | matrix) ;;
+*)
+	echo "usage: tests/run.sh all|matrix" >&2
+	exit 2
+	;;
+esac
+if [ "${NO_BUILD:-0}" != 1 ]; then
+	bash tests/deps.sh
+	# shellcheck disable=SC2086 # CMAKE_ARGS is a list of options
+	cmake -S . -B "$BUILD" -DAGW_COVERAGE=ON ${CMAKE_ARGS:-} >/dev/null
+	cmake --build "$BUILD" -j "${JOBS:-$(nproc)}" -- --no-print-directory
+fi
 export AGW_BIN="$PWD/$BUILD/bin" AGW_BUILD="$PWD/$BUILD"
 # Leak checks in the sanitizer build; the binaries exit cleanly on SIGTERM.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
