@@ -158,6 +158,11 @@ certinfo_json(X509 *cert)
 	    o, "not_before", certinfo_time_json(X509_get0_notBefore(cert)));
 	json_object_set_new(
 	    o, "not_after", certinfo_time_json(X509_get0_notAfter(cert)));
+	/* the same values under the X.509 (and the issue's) names */
+	json_object_set_new(
+	    o, "notBefore", certinfo_time_json(X509_get0_notBefore(cert)));
+	json_object_set_new(
+	    o, "notAfter", certinfo_time_json(X509_get0_notAfter(cert)));
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	if (bn != NULL)
 		hex = BN_bn2hex(bn);

@@ -298,6 +298,10 @@ def test_certs_dates(manifest):
     assert at(items["expired"]["not_after"]) == now - timedelta(days=10)
     assert at(items["not-yet-valid"]["not_before"]) == now + timedelta(
         days=10)
+    # the same dates under X.509's names, as the issue words them
+    for it in items.values():
+        assert (it["notBefore"], it["notAfter"]) == (it["not_before"],
+                                                     it["not_after"])
     assert at(items["expired-int"]["not_after"]) == now - timedelta(days=10)
 
 
