@@ -1083,13 +1083,15 @@ cli_words(struct cli_cmd *c, const char **w, size_t n)
 	size_t i = 0;
 
 	if (n > 0 && strcmp(w[0], "network") == 0) {
-		if (n < 2 || strcmp(w[1], "application-gateway") != 0) {
+		/* `agw network [--help]` is `agw network application-gateway`:
+		 * the only network group agw has */
+		if (n >= 2 && strcmp(w[1], "application-gateway") != 0) {
 			fprintf(stderr, "'%s' is misspelled or not recognized "
 			    "by the system (agw has only 'network "
-			    "application-gateway').\n", n < 2 ? "network" : w[1]);
+			    "application-gateway').\n", w[1]);
 			return -1;
 		}
-		i = 2;
+		i = n < 2 ? 1 : 2;
 	} else if (n > 0 && strcmp(w[0], "application-gateway") == 0)
 		i = 1;
 	if (i >= n)

@@ -199,6 +199,8 @@ def test_cli_missing_and_unknown_arguments_exit_2(agw):
     assert "unrecognized arguments: --bogus" in cp.stderr
     cp = agw("network application-gateway nonsense list", rc=2)
     assert "misspelled or not recognized" in cp.stderr
+    cp = agw("network vpn-gateway list", rc=2)
+    assert "'vpn-gateway' is misspelled or not recognized" in cp.stderr
     cp = agw(f"http-settings create -g {RG} --gateway-name gw1 -n h "
              "--port 0", rc=2)
     assert "--port: must be between 1 and 65535" in cp.stderr
@@ -360,6 +362,7 @@ def test_cli_write_keeps_backup(agw):
 
 @pytest.mark.parametrize("line", [
     "--help",
+    "network --help",
     "network application-gateway --help",
     "auth-cert --help",
     "network application-gateway probe create --help",
