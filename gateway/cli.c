@@ -627,13 +627,14 @@ cli_doc_sku(const json_t *doc)
 	return VOCAB_SKU_V1;
 }
 
+/* A child entry that is not there: coll is its ARM collection. */
 static int
-cli_not_found(const struct cli_cmd *c, const char *what, const char *name)
+cli_not_found(const struct cli_cmd *c, const char *coll, const char *name)
 {
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "%s '%s' not found in application gateway "
-	    "'%s' of resource group '%s'.", what, name, c->gw, c->rg);
+	snprintf(msg, sizeof(msg), "Item '%s' not found in %s of application "
+	    "gateway '%s' of resource group '%s'.", name, coll, c->gw, c->rg);
 	cli_state_error("NotFound", msg, "");
 	return CLI_EXIT_NOT_FOUND;
 }
@@ -651,7 +652,7 @@ cli_sub(struct cli_cmd *c)
 		map = cli_find(json_object_get(c->doc, "urlPathMaps"), c->map,
 		    NULL);
 		if (map == NULL)
-			return cli_not_found(c, "URL path map", c->map);
+			return cli_not_found(c, "urlPathMaps", c->map);
 		parent = map;
 	}
 	if (!json_is_array(arr = json_object_get(parent, cname))) {
@@ -664,17 +665,17 @@ cli_sub(struct cli_cmd *c)
 	e = cli_find(arr, c->name, &idx);
 	if (strcmp(c->verb, "show") == 0)
 		return e != NULL ? cli_print(c, e)
-				 : cli_not_found(c, c->coll->help, c->name);
+				 : cli_not_found(c, cname, c->name);
 	if (strcmp(c->verb, "delete") == 0) {
 		if (e == NULL)
-			return cli_not_found(c, c->coll->help, c->name);
+			return cli_not_found(c, cname, c->name);
 		json_array_remove(arr, idx);
 		if (cli_state_save(c->doc, c->rg, c->gw) != 0)
 			return CLI_EXIT_SERVICE;
 		return cli_saved(c, NULL);
 	}
 	if (!create && e == NULL)
-		return cli_not_found(c, c->coll->help, c->name);
+		return cli_not_found(c, cname, c->name);
 	if (create) {
 		/* az create replaces an entry of the same name */
 		if (e != NULL)

@@ -210,7 +210,13 @@ def test_cli_not_found_exit_3(agw):
     agw(f"show -g {RG} -n nope", rc=3)
     v1(agw)
     cp = agw(f"probe show -g {RG} --gateway-name gw1 -n nope", rc=3)
-    assert "nope" in cp.stderr
+    assert "(NotFound) Item 'nope' not found in probes of application " \
+        f"gateway 'gw1' of resource group '{RG}'." in cp.stderr
+    cp = agw(f"auth-cert delete -g {RG} --gateway-name gw1 -n nope", rc=3)
+    assert "Item 'nope' not found in authenticationCertificates" in cp.stderr
+    cp = agw(f"url-path-map rule show -g {RG} --gateway-name gw1 "
+             "--path-map-name m -n r", rc=3)
+    assert "Item 'm' not found in urlPathMaps" in cp.stderr
 
 
 SUBS = [
