@@ -176,6 +176,7 @@ cli_help_props(FILE *f, const char *coll)
 {
 	const struct vocab_prop *p = NULL;
 	const char *def;
+	char skus[96];
 
 	while ((p = vocab_prop_next(coll, p)) != NULL) {
 		if (p->arg == NULL)
@@ -183,9 +184,14 @@ cli_help_props(FILE *f, const char *coll)
 		def = p->arg_def != NULL ? p->arg_def : p->def;
 		if (p->conv == VOCAB_CONV_DRAIN)
 			def = "0 (no draining)";
-		cli_help_arg(f, p->arg, vocab_type_name(p->type), def,
-		    vocab_skus_name(p->skus), p->required != 0 && def == NULL &&
-		    p->type != VOCAB_REF, p->help);
+		/* an off-SKU value is refused, or kept with a warning */
+		snprintf(skus, sizeof(skus), "%s%s", vocab_skus_name(p->skus),
+		    p->off_sku == VOCAB_OFF_WARN
+			? " (other SKUs: kept, ignored, with a warning)"
+			: "");
+		cli_help_arg(f, p->arg, vocab_type_name(p->type), def, skus,
+		    p->required != 0 && def == NULL && p->type != VOCAB_REF,
+		    p->help);
 	}
 }
 

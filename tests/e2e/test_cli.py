@@ -384,6 +384,28 @@ def test_cli_help_every_level(agw, line):
         assert "--port" in cp.stdout and "SKUs v2" in cp.stdout
 
 
+def test_cli_help_says_which_v2_arguments_v1_refuses_or_ignores(agw):
+    out = agw("http-settings create --help").stdout
+    lines = out.splitlines()
+
+    def skus(arg):
+        line = next(x for x in lines if x.strip().startswith(arg + " "))
+        return line.split("SKUs ", 1)[1]
+    assert skus("--root-certs") == "v2"
+    assert skus("--sni-name") == "v2 (other SKUs: kept, ignored, with a " \
+        "warning)"
+    # and so they behave
+    v1(agw)
+    g = f"-g {RG} --gateway-name gw1"
+    cp = agw(f"http-settings update {g} -n appGatewayBackendHttpSettings "
+             "--sni-name x.test -o none")
+    assert "sniName: not used on v1" in cp.stderr
+    cp = agw(f"http-settings update {g} -n appGatewayBackendHttpSettings "
+             "--root-certs r1", rc=1)
+    assert "ApplicationGatewayFeatureCannotBeEnabledForSelectedSku" in \
+        cp.stderr
+
+
 def test_cli_start_reload_health_stop(agw):
     v2(agw)
     out = agw.json(f"network application-gateway start -g {RG} -n gw2")
