@@ -19,5 +19,4 @@ if [ -z "$line" ]; then
 	echo "coverage: gcovr failed (see $BUILD/coverage/gcovr.log)"
 	exit 1
 fi
-echo "$line"
-echo "coverage: report in $BUILD/coverage/index.html"
+echo "$line; report in $BUILD/coverage/index.html"
