@@ -55,6 +55,7 @@ struct conn {
 	int slow_interval_ms;
 	int then_close; /* after the response: close */
 	int cut_after;  /* truncate: close once pending is out */
+	int handshaken; /* the TLS handshake completed */
 	char client[64];
 	char client_addr[INET6_ADDRSTRLEN];
 	int client_port;
@@ -780,6 +781,7 @@ conn_handshake_done(struct conn *c)
 	struct backend *b = c->b;
 	const char *sni = conn_sni(c);
 
+	c->handshaken = 1;
 	b->handshakes++;
 	if (SSL_session_reused(c->ssl))
 		b->resumed++;
@@ -799,7 +801,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_EOF) {
-		if (c->ssl != NULL && !SSL_is_init_finished(c->ssl))
+		if (c->ssl != NULL && !c->handshaken)
 			c->b->handshake_errors++;
 		if (c->state == CONN_BODY &&
 		    http_parse_eof(&c->parser) != HTTP_OK)
@@ -809,7 +811,7 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_ERROR) {
-		if (c->ssl != NULL && !SSL_is_init_finished(c->ssl))
+		if (c->ssl != NULL && !c->handshaken)
 			c->b->handshake_errors++;
 		e[0] = '\0';
 		while ((ssl_err = bufferevent_get_openssl_error(bev)) != 0)

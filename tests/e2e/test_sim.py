@@ -69,13 +69,13 @@ def der(pki, name):
 # ---- the farm under test -------------------------------------------------
 
 
-def start_sim(tmp_path, backends, manifest=None, name="sim"):
+def start_sim(tmp_path, backends, manifest=None, name="sim", args=()):
     farm = {"backends": backends}
     if manifest is not None:
         farm["manifest"] = str(manifest)
     f = tmp_path / f"{name}.json"
     f.write_text(json.dumps(farm))
-    p = Proc([binary("agw-sim"), "--farm", str(f)], tmp_path, name)
+    p = Proc([binary("agw-sim"), "--farm", str(f), *args], tmp_path, name)
     p.start()
     return p
 
@@ -659,6 +659,27 @@ def test_sim_tls_version_limits_apply(tmp_path, pki):
         while control(p, "GET", "/backends/t13")[1]["handshake_errors"] < 1:
             assert time.monotonic() < deadline
         assert control(p, "GET", "/backends/t13")[1]["handshakes"] == 0
+    finally:
+        p.stop()
+
+
+def test_sim_client_closing_without_close_notify_is_no_handshake_error(
+        tmp_path, pki):
+    """OpenSSL 3 takes an EOF without close_notify as a fatal error; that
+    comes after a completed handshake and must not count as a failed one."""
+    p = start_sim(tmp_path, [{"name": "t", "listen": "127.0.1.5:0",
+                              "tls": {"variant": "ca-signed"}}],
+                  manifest=pki / "manifest.json",
+                  args=["--log-level", "debug"])
+    try:
+        c = connect(p, "t", sni="backend.test")
+        c.request("GET", "/")
+        assert c.getresponse().read() == b"backend t\n"
+        local = "%s:%d" % c.sock.getsockname()[:2]
+        c.sock.close()  # no close_notify
+        p.wait_log(f"backend t: connection from {local} closed")
+        _, doc = control(p, "GET", "/backends/t")
+        assert doc["handshakes"] == 1 and doc["handshake_errors"] == 0
     finally:
         p.stop()
 
