@@ -240,32 +240,126 @@ out:
 	return rc;
 }
 
-static void
+/* The columns of the ctl list table: one per field of BACKEND except
+ * port (in ADDRESS), last_request and behaviour (see show). */
+enum main_col_kind {
+	MAIN_COL_STR,
+	MAIN_COL_ADDR, /* key and "port" */
+	MAIN_COL_BOOL,
+	MAIN_COL_INT,
+	MAIN_COL_COUNTS /* {NAME: COUNT}: NAME=COUNT,... */
+};
+
+static const struct main_col {
+	const char *head;
+	const char *key;
+	enum main_col_kind kind;
+} main_cols[] = {
+    {"NAME", "name", MAIN_COL_STR},
+    {"ADDRESS", "address", MAIN_COL_ADDR},
+    {"PROTO", "protocol", MAIN_COL_STR},
+    {"UP", "up", MAIN_COL_BOOL},
+    {"REQUESTS", "requests", MAIN_COL_INT},
+    {"HANDSHAKES", "handshakes", MAIN_COL_INT},
+    {"RESUMED", "resumed", MAIN_COL_INT},
+    {"HS-ERRORS", "handshake_errors", MAIN_COL_INT},
+    {"SNI-SEEN", "sni_seen", MAIN_COL_COUNTS},
+    {"HOSTS-SEEN", "hosts_seen", MAIN_COL_COUNTS},
+    {"TLS-VERSIONS", "tls_versions", MAIN_COL_COUNTS},
+};
+
+#define MAIN_NCOLS (sizeof(main_cols) / sizeof(main_cols[0]))
+
+/* One cell of the table for backend b ("-" when the field is missing).
+ * Returns a string the caller frees, or NULL when out of memory. */
+static char *
+main_ctl_cell(json_t *b, const struct main_col *c)
+{
+	json_t *v = json_object_get(b, c->key), *n;
+	const char *k, *sep = "";
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if ((f = open_memstream(&s, &len)) == NULL)
+		return NULL;
+	if (v == NULL || json_is_null(v))
+		fputc('-', f);
+	else if (c->kind == MAIN_COL_STR)
+		fputs(json_string_value(v) != NULL ? json_string_value(v) : "-",
+		    f);
+	else if (c->kind == MAIN_COL_ADDR)
+		fprintf(f, "%s:%lld",
+		    json_string_value(v) != NULL ? json_string_value(v) : "-",
+		    (long long)json_integer_value(json_object_get(b, "port")));
+	else if (c->kind == MAIN_COL_BOOL)
+		fputs(json_is_true(v) ? "yes" : "no", f);
+	else if (c->kind == MAIN_COL_INT)
+		fprintf(f, "%lld", (long long)json_integer_value(v));
+	else {
+		json_object_foreach(v, k, n)
+		{
+			fprintf(f, "%s%s=%lld", sep,
+			    k[0] != '\0' ? k : "(none)",
+			    (long long)json_integer_value(n));
+			sep = ",";
+		}
+		if (sep[0] == '\0')
+			fputc('-', f);
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* The table of ctl list: every column as wide as its widest cell, numbers
+ * to the right, the last column unpadded. Returns 0, or -1 when out of
+ * memory (nothing printed). */
+static int
 main_ctl_table(json_t *doc)
 {
 	json_t *list = json_object_get(doc, "backends"), *b;
-	size_t i;
+	size_t n = json_array_size(list), i, c, w[MAIN_NCOLS];
+	char **cell = calloc(n * MAIN_NCOLS + 1, sizeof(*cell));
+	int rc = -1;
 
-	printf("%-20s %-22s %-6s %-5s %9s %10s %8s\n", "NAME", "ADDRESS",
-	    "PROTO", "UP", "REQUESTS", "HANDSHAKES", "RESUMED");
+	if (cell == NULL)
+		return -1;
+	for (c = 0; c < MAIN_NCOLS; c++)
+		w[c] = strlen(main_cols[c].head);
 	json_array_foreach(list, i, b)
 	{
-		char addr[64];
+		for (c = 0; c < MAIN_NCOLS; c++) {
+			char *s = main_ctl_cell(b, &main_cols[c]);
 
-		snprintf(addr, sizeof(addr), "%s:%lld",
-		    json_string_value(json_object_get(b, "address")),
-		    (long long)json_integer_value(json_object_get(b, "port")));
-		printf("%-20s %-22s %-6s %-5s %9lld %10lld %8lld\n",
-		    json_string_value(json_object_get(b, "name")), addr,
-		    json_string_value(json_object_get(b, "protocol")),
-		    json_is_true(json_object_get(b, "up")) ? "yes" : "no",
-		    (long long)json_integer_value(
-		        json_object_get(b, "requests")),
-		    (long long)json_integer_value(
-		        json_object_get(b, "handshakes")),
-		    (long long)json_integer_value(
-		        json_object_get(b, "resumed")));
+			if (s == NULL)
+				goto out;
+			cell[i * MAIN_NCOLS + c] = s;
+			if (strlen(s) > w[c])
+				w[c] = strlen(s);
+		}
 	}
+	for (i = 0; i <= n; i++) {
+		for (c = 0; c < MAIN_NCOLS; c++) {
+			const char *s = i == 0 ? main_cols[c].head
+			                       : cell[(i - 1) * MAIN_NCOLS + c];
+			int wid = c + 1 == MAIN_NCOLS ? 0 : (int)w[c];
+
+			if (main_cols[c].kind == MAIN_COL_INT)
+				printf("%*s", wid, s);
+			else
+				printf("%-*s", wid, s);
+			fputs(c + 1 == MAIN_NCOLS ? "\n" : "  ", stdout);
+		}
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n * MAIN_NCOLS; i++)
+		free(cell[i]);
+	free(cell);
+	return rc;
 }
 
 /* An absolute path for the sim (which may run elsewhere). */
@@ -404,10 +498,18 @@ main_ctl(int argc, char **argv)
 		        : resp);
 		goto out;
 	}
-	if (strcmp(verb, "list") == 0 && !json_out)
-		main_ctl_table(doc);
-	else
+	if (strcmp(verb, "list") != 0 || json_out)
 		fputs(resp, stdout);
+	else if (!json_is_array(json_object_get(doc, "backends"))) {
+		fprintf(stderr,
+		    "agw-sim ctl list: %s answered no backend list (is it the "
+		    "control API?)\n",
+		    control);
+		goto out;
+	} else if (main_ctl_table(doc) != 0) {
+		fprintf(stderr, "agw-sim ctl list: out of memory\n");
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(doc);

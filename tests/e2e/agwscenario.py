@@ -634,12 +634,90 @@ def health_lines(doc):
 # ------------------------------------------------------------ the matrix
 
 
+MODE_KEYS = ("title", "about", "sku", "auth", "roots", "wrong_root",
+             "settings", "member", "probe_scale", "settle")
+
+
+def check_mode(name, spec, source="matrix.yaml"):
+    """A mode of matrix.yaml (the format is documented at the top of that
+    file and in scenarios/README.md); raises ScenarioError naming the key."""
+    where = f"{source}: modes.{name}"
+    if not isinstance(spec, dict):
+        raise ScenarioError(f"{where}: a map (sku:, title:, ...)")
+    for k in spec:
+        if k not in MODE_KEYS:
+            raise ScenarioError(f"{where}: unknown key {k!r} (keys: "
+                                f"{', '.join(MODE_KEYS)})")
+    sku = spec.get("sku")
+    if sku not in SKUS:
+        raise ScenarioError(f"{where}.sku: must be v1 or v2")
+    auth = spec.get("auth")
+    if auth is not None and (not isinstance(auth, str) or not auth):
+        raise ScenarioError(f"{where}.auth: 'own' or an agw-certs item name")
+    if auth is not None and sku != "v1":
+        raise ScenarioError(f"{where}.auth: authentication certificates "
+                            f"are v1 only")
+    for k in ("roots", "wrong_root"):
+        v = spec.get(k)
+        if v is None:
+            continue
+        if not isinstance(v, list) or not v or \
+                not all(isinstance(x, str) and x for x in v):
+            raise ScenarioError(f"{where}.{k}: a list of agw-certs item "
+                                f"names")
+        if sku != "v2":
+            raise ScenarioError(f"{where}.{k}: trusted root certificates "
+                                f"are v2 only")
+    if "roots" in spec and "wrong_root" in spec:
+        raise ScenarioError(f"{where}: roots and wrong_root exclude each "
+                            f"other")
+    if not isinstance(spec.get("settings", {}), dict):
+        raise ScenarioError(f"{where}.settings: a map of HTTP setting "
+                            f"properties")
+
+
+def issuer_path(manifest, item):
+    """The agw-certs items above item (issuer, its issuer, ... up to the
+    root), from the manifest's issuer_item links."""
+    items = manifest.get("items", {})
+    out = []
+    x = items.get(item, {}).get("issuer_item")
+    while x and x not in out:
+        out.append(x)
+        x = items.get(x, {}).get("issuer_item")
+    return out
+
+
+def mode_uploads(spec, manifest, variant):
+    """What a mode uploads for one variant's HTTP setting: (authentication
+    certificate items, trusted root items), agw-certs item names. Raises
+    ScenarioError when the mode cannot be built for that variant."""
+    items = manifest.get("items", {})
+    auth = spec.get("auth")
+    auths = [] if auth is None else [variant if auth == "own" else auth]
+    roots = list(spec.get("roots", []))
+    cands = spec.get("wrong_root")
+    if cands:
+        above = issuer_path(manifest, variant)
+        roots = [r for r in cands if r not in above and r != variant][:1]
+        if not roots:
+            raise ScenarioError(f"wrong_root: {variant} chains to every "
+                                f"one of {', '.join(cands)}")
+    for name in auths + roots + list(cands or []):
+        if name not in items:
+            raise ScenarioError(f"no agw-certs item {name!r} (the "
+                                f"manifest has {', '.join(sorted(items))})")
+    return auths, roots
+
+
 def expand_matrix(doc, source="matrix.yaml"):
     """matrix.yaml -> (modes, [(variant, mode, expected cell)])."""
     modes = doc.get("modes")
     variants = doc.get("variants")
     if not isinstance(modes, dict) or not isinstance(variants, dict):
         raise ScenarioError(f"{source}: needs modes: and variants: maps")
+    for m, spec in modes.items():
+        check_mode(m, spec, source)
     cells = []
     for v, row in variants.items():
         if not isinstance(row, dict):
@@ -1521,7 +1599,7 @@ class MatrixLab:
         lab = Lab(wd, sku, pki, float(spec.get("probe_scale", 0.1)))
         backends = [{"name": v, "protocol": "https", "tls": v, "host": 1,
                      "port": 0} for v in variants]
-        lab.farm_errors = {}
+        lab.farm_errors, lab.mode_errors, lab.uploads = {}, {}, {}
         cls.labs[mode] = lab
         while True:
             try:
@@ -1539,7 +1617,15 @@ class MatrixLab:
                 lab.farm_errors[m[0]] = m[1][:300]
                 backends = [b for b in backends if b["name"] != m[0]]
                 lab.sim = None
-        variants = [v for v in variants if v not in lab.farm_errors]
+        uploads = {}
+        for v in variants:
+            if v in lab.farm_errors:
+                continue
+            try:
+                uploads[v] = mode_uploads(spec, pki.manifest, v)
+            except ScenarioError as e:
+                lab.mode_errors[v] = f"mode {mode}: {e}"
+        variants = [v for v in variants if v in uploads]
         fqdn = spec.get("member", "backend.test")
         lab.resolve[fqdn] = f"{lab.net}.1"
         frag = {"sku": dict(SKUS[sku]), "backendAddressPools": [],
@@ -1547,6 +1633,7 @@ class MatrixLab:
                 "urlPathMaps": [], "authenticationCertificates": [],
                 "trustedRootCertificates": []}
         rules = []
+        lab.uploads = uploads
         for v in variants:
             frag["backendAddressPools"].append(
                 {"name": f"pool-{v}", "backendAddresses": [{"fqdn": fqdn}]})
@@ -1554,21 +1641,28 @@ class MatrixLab:
                   "protocol": "Https", "requestTimeout": 5,
                   "pickHostNameFromBackendAddress": True}
             st.update(copy.deepcopy(spec.get("settings", {})))
-            if spec.get("auth") == "own":
-                frag["authenticationCertificates"].append(
-                    {"name": f"auth-{v}",
-                     "data": lab.variables[f"certs.{v}.data"]})
-                st["authenticationCertificates"] = [f"auth-{v}"]
-            roots = spec.get("roots", [])
-            for r in roots:
+            auths, roots = uploads[v]
+            if auths:
+                st["authenticationCertificates"] = [f"auth-{a}"
+                                                    for a in auths]
+            if roots:
                 st["trustedRootCertificates"] = roots
+            for coll, names, pre in (
+                    ("authenticationCertificates", auths, "auth-"),
+                    ("trustedRootCertificates", roots, "")):
+                have = {c["name"] for c in frag[coll]}
+                for n in names:
+                    if pre + n not in have:
+                        frag[coll].append(
+                            {"name": pre + n,
+                             "data": lab.variables[f"certs.{n}.data"]})
             frag["backendHttpSettingsCollection"].append(st)
             rules.append({"name": f"rule-{v}", "paths": [f"/{v}/*"],
                           "backendAddressPool": f"pool-{v}",
                           "backendHttpSettings": f"set-{v}"})
-        for r in spec.get("roots", []):
-            frag["trustedRootCertificates"].append(
-                {"name": r, "data": lab.variables[f"certs.{r}.data"]})
+        if not variants:
+            lab.start_error = "no variant can be served in this mode"
+            return lab
         first = variants[0]
         frag["urlPathMaps"] = [{"name": "variants",
                                 "defaultBackendAddressPool": f"pool-{first}",
@@ -1614,6 +1708,9 @@ def run_cell(lab, variant, expected):
     if variant in getattr(lab, "farm_errors", {}):
         obs["error"] = "agw-sim cannot serve it"
         return obs, [f"agw-sim: {lab.farm_errors[variant]}"]
+    if variant in getattr(lab, "mode_errors", {}):
+        obs["error"] = "mode cannot be built"
+        return obs, [lab.mode_errors[variant]]
     hs = [s for s in health_servers(lab.health()) if s[0] ==
           f"pool-{variant}"]
     r = lab.send({"path": f"/{variant}/", "timeout": 15})[0]
@@ -1644,6 +1741,12 @@ def run_cell(lab, variant, expected):
         t = reason_text(REASONS, expected["reason"], expected.get("code"))
         if t and "{" not in t and log != t:
             probs.append(f"healthProbeLog: expected {t!r}, got {log!r}")
+    auths, roots = getattr(lab, "uploads", {}).get(variant, ([], []))
+    if probs and (auths or roots):
+        probs.append("uploaded for this variant: " + "; ".join(
+            f"{k} {', '.join(n)}" for k, n in (
+                ("authentication certificate", auths),
+                ("trusted root", roots)) if n))
     return obs, probs
 
 

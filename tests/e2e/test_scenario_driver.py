@@ -366,8 +366,65 @@ def test_scenario_driver_matrix_unknown_mode_names_it():
 def test_scenario_driver_library_matrix_has_every_mode_per_variant():
     doc = yaml.safe_load((ROOT / "scenarios" / "matrix.yaml").read_text())
     modes, cells = d.expand_matrix(doc)
-    assert len(modes) == 5
-    assert len(cells) == 5 * len(doc["variants"]) >= 100
+    assert list(modes) == ["v1-auth", "v1-wrongauth", "v1-noauth", "v2-root",
+                           "v2-wrongroot", "v2-wellknown", "v2-nocheck"]
+    assert len(cells) == 7 * len(doc["variants"]) >= 150
+
+
+@pytest.mark.parametrize("spec, msg", [
+    ({"sku": "v3"}, r"modes.x.sku: must be v1 or v2"),
+    ({"sku": "v1", "rootz": []}, r"modes.x: unknown key 'rootz'"),
+    ({"sku": "v2", "auth": "own"}, r"modes.x.auth: .* v1 only"),
+    ({"sku": "v1", "roots": ["farm-root"]}, r"modes.x.roots: .* v2 only"),
+    ({"sku": "v2", "wrong_root": "next-root"}, r"modes.x.wrong_root: a list"),
+    ({"sku": "v2", "roots": ["a"], "wrong_root": ["b"]}, r"exclude each"),
+    ({"sku": "v2", "settings": [1]}, r"modes.x.settings: a map"),
+])
+def test_scenario_driver_matrix_mode_keys_are_checked(spec, msg):
+    doc = yaml.safe_load(MATRIX)
+    doc["modes"] = {"x": spec}
+    doc["variants"] = {"good": {"x": 200}}
+    with pytest.raises(ScenarioError, match=msg):
+        d.expand_matrix(doc)
+
+
+MANIFEST = {"items": {
+    "farm-root": {"issuer_item": None}, "next-root": {"issuer_item": None},
+    "rogue-root": {"issuer_item": None},
+    "farm-int": {"issuer_item": "farm-root"},
+    "next-int": {"issuer_item": "next-root"},
+    "ca-signed": {"issuer_item": "farm-int"},
+    "rotated-next-ca": {"issuer_item": "next-int"},
+    "self-signed": {"issuer_item": None}, "listener": {"issuer_item":
+                                                       "farm-root"}}}
+
+
+def test_scenario_driver_mode_uploads_auth_own_or_one_item():
+    own = {"sku": "v1", "auth": "own"}
+    assert d.mode_uploads(own, MANIFEST, "ca-signed") == (["ca-signed"], [])
+    wrong = {"sku": "v1", "auth": "listener"}
+    assert d.mode_uploads(wrong, MANIFEST, "self-signed") == (["listener"],
+                                                              [])
+    assert d.mode_uploads({"sku": "v1"}, MANIFEST, "ca-signed") == ([], [])
+    with pytest.raises(ScenarioError, match="no agw-certs item 'nope'"):
+        d.mode_uploads({"sku": "v1", "auth": "nope"}, MANIFEST, "ca-signed")
+
+
+def test_scenario_driver_wrong_root_is_one_the_variant_does_not_chain_to():
+    spec = {"sku": "v2", "wrong_root": ["next-root", "rogue-root"]}
+    assert d.issuer_path(MANIFEST, "rotated-next-ca") == ["next-int",
+                                                          "next-root"]
+    assert d.mode_uploads(spec, MANIFEST, "ca-signed") == ([], ["next-root"])
+    assert d.mode_uploads(spec, MANIFEST, "self-signed") == ([],
+                                                             ["next-root"])
+    assert d.mode_uploads(spec, MANIFEST, "rotated-next-ca") == (
+        [], ["rogue-root"])
+    with pytest.raises(ScenarioError, match="chains to every one of"):
+        d.mode_uploads({"sku": "v2", "wrong_root": ["next-root"]}, MANIFEST,
+                       "rotated-next-ca")
+    fixed = {"sku": "v2", "roots": ["farm-root"]}
+    assert d.mode_uploads(fixed, MANIFEST, "ca-signed") == ([],
+                                                            ["farm-root"])
 
 
 def _results():

@@ -4,6 +4,7 @@ openssl command (agw-certs layout and manifest), never committed."""
 import http.client
 import json
 import os
+import re
 import socket
 import ssl
 import subprocess
@@ -790,3 +791,51 @@ def test_sim_presents_weak_keys_on_purpose(tmp_path):
         assert "Server public key is 1024 bit" in cp.stdout, cp.stdout
     finally:
         p.stop()
+
+
+# ---- the ctl command line ------------------------------------------------
+
+# Every counter of BACKEND and its column in the ctl list table.
+LIST_COUNTERS = {"requests": "REQUESTS", "handshakes": "HANDSHAKES",
+                 "resumed": "RESUMED", "handshake_errors": "HS-ERRORS",
+                 "sni_seen": "SNI-SEEN", "hosts_seen": "HOSTS-SEEN",
+                 "tls_versions": "TLS-VERSIONS"}
+
+
+def table(text):
+    """The ctl list table as {name: {column: cell}}, after checking that
+    every cell lines up with its heading (left, or right for numbers)."""
+    lines = text.splitlines()
+    heads = [(m.group(), m.start(), m.end())
+             for m in re.finditer(r"\S+", lines[0])]
+    rows = {}
+    for line in lines[1:]:
+        cells = [(m.group(), m.start(), m.end())
+                 for m in re.finditer(r"\S+", line)]
+        assert len(cells) == len(heads), line
+        for (h, hs, he), (c, cs, ce) in zip(heads, cells):
+            assert cs == hs or ce == he, (h, c, line)
+        rows[cells[0][0]] = {h[0]: c[0] for h, c in zip(heads, cells)}
+    return rows
+
+
+def test_sim_ctl_list_table_shows_every_counter(farm):
+    get(farm, "s1", sni="other.test", headers={"Host": "h.test"})
+    get(farm, "s1")
+    rows = table(ctl(farm, "list").stdout)
+    assert list(rows) == ["h1", "s1", "e1"]
+    s1 = rows["s1"]
+    assert s1["REQUESTS"] == "2" and s1["HANDSHAKES"] == "2"
+    assert s1["RESUMED"] == "0" and s1["HS-ERRORS"] == "0"
+    assert s1["SNI-SEEN"] == "other.test=1,(none)=1"
+    assert "h.test=1" in s1["HOSTS-SEEN"].split(",")
+    assert re.fullmatch(r"TLSv1\.[23]=2", s1["TLS-VERSIONS"])
+    assert rows["h1"]["SNI-SEEN"] == "-" and rows["h1"]["UP"] == "yes"
+    # the table keeps up with the API: every counter it reports has a column
+    _, doc = control(farm, "GET", "/backends/s1")
+    counters = {k for k, v in doc.items()
+                if isinstance(v, (int, dict)) and not isinstance(v, bool)
+                and k not in ("port", "behaviour", "last_request")}
+    assert counters == set(LIST_COUNTERS)
+    for key, head in LIST_COUNTERS.items():
+        assert head in s1, key
