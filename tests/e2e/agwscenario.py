@@ -764,7 +764,8 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
                 row.append((text, True))
             else:
                 row.append((text, False))
-                why = "; ".join(r.get("problems") or [])
+                why = "; ".join(p for p in r.get("problems") or []
+                                if not p.startswith("expected "))
                 diffs.append(f"{v} x {modes[m].get('title', m)}: expected "
                              f"{cell_str(r['expected'])}, got {text}"
                              + (f" ({why[:300]})" if why else ""))
@@ -786,7 +787,7 @@ def render_matrix(modes, variants, results, reasons, elapsed=None,
     lines = ["conformance matrix (rows: certificate variant; columns: "
              "gateway mode; ! = differs from matrix.yaml)",
              "  ".join(["variant".ljust(w0)] +
-                       [t.ljust(w) for t, w in zip(titles, ws)])]
+                       [t.ljust(w) for t, w in zip(titles, ws)]).rstrip()]
     for v, row in rows:
         lines.append("  ".join([v.ljust(w0)] + [
             (("! " if p is False else "") + c).ljust(w)
@@ -1960,9 +1961,12 @@ def pytest_sessionfinish(session, exitstatus):
         counts = {"passed": len(tr.stats.get("passed", [])),
                   "failed": len(tr.stats.get("failed", [])) +
                   len(tr.stats.get("error", []))}
+    elapsed = time.monotonic() - config._agw_t0
+    with contextlib.suppress(ValueError):
+        # tests/run.sh passes when it started pytest: the wall time
+        elapsed = time.time() - float(os.environ.get("AGW_RUN_T0", "x"))
     text, md, htm = render_matrix(
-        modes, list(doc["variants"]), results, REASONS,
-        time.monotonic() - config._agw_t0, counts)
+        modes, list(doc["variants"]), results, REASONS, elapsed, counts)
     rd = report_dir(config)
     rd.mkdir(parents=True, exist_ok=True)
     (rd / "matrix.md").write_text(md)
@@ -1971,11 +1975,24 @@ def pytest_sessionfinish(session, exitstatus):
     config._agw_matrix_text = text
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The matrix after every other summary (failures included), its
+    summary line the last line of the run (with -qq, which drops pytest's
+    own stats line: tests/run.sh matrix)."""
     text = getattr(config, "_agw_matrix_text", None)
-    if text:
-        terminalreporter.write_sep("=", "agw-lab conformance matrix")
-        terminalreporter.write_line(text)
-        terminalreporter.write_line(
-            f"reports: {report_dir(config)}/matrix.md, matrix.html, "
-            f"junit.xml")
+    if not text:
+        return
+    tr = terminalreporter
+    # without the "@matrix-MODE" xdist group suffix: ids to rerun with
+    failed = [re.sub(r"@matrix-[\w-]+$", "", r.nodeid)
+              for k in ("failed", "error") for r in tr.stats.get(k, [])
+              if getattr(r, "nodeid", None)]
+    tr.write_sep("=", "agw-lab conformance matrix")
+    if failed:
+        tr.write_line(f"failed ({len(failed)}, details above):")
+        for n in failed:
+            tr.write_line(f"  {n}")
+    tr.write_line(f"reports: {report_dir(config)}/matrix.md, matrix.html, "
+                  f"matrix.txt, junit.xml")
+    tr.write_line(text)

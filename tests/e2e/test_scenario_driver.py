@@ -519,3 +519,32 @@ def test_scenario_driver_health_state_mismatch_shows_the_log():
     assert lab.health_match(doc, {"b2": "Healthy"}) == [
         "b2 (pool/s): expected Healthy, got Unhealthy: Application Gateway "
         "could not connect to the backend."]
+
+
+class _Report:
+    def __init__(self, nodeid):
+        self.nodeid = nodeid
+
+
+class _TR:
+    def __init__(self, stats):
+        self.stats, self.lines = stats, []
+
+    def write_sep(self, sep, title):
+        self.lines.append(f"{sep * 3} {title} {sep * 3}")
+
+    def write_line(self, line):
+        self.lines += line.splitlines()
+
+
+def test_scenario_driver_terminal_summary_ends_with_the_summary_line():
+    config = type("C", (), {})()
+    config._agw_matrix_text = "table\nscenarios: 1 passed, 1 failed; x"
+    tr = _TR({"failed": [_Report("scenarios/matrix.yaml::m::v@matrix-m")],
+              "passed": [_Report("scenarios/a.yaml::a")]})
+    d.pytest_terminal_summary(tr, 1, config)
+    assert tr.lines[-1] == "scenarios: 1 passed, 1 failed; x"
+    assert "  scenarios/matrix.yaml::m::v" in tr.lines
+    assert tr.lines.index("failed (1, details above):") < \
+        next(i for i, ln in enumerate(tr.lines) if ln.startswith("reports:")) \
+        < tr.lines.index("table")
