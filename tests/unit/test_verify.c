@@ -1019,7 +1019,13 @@ test_verify_prepare_sets_verify_peer(void **state)
 	SSL_CTX_free(ctx);
 }
 
-/* ---- the variant table of TRUST.md against agw-certs' own output -------- */
+/* ---- agw-certs' own output through the verifier, unit-sized ------------ */
+
+/* Three of the matrix's modes (scenarios/matrix.yaml, TRUST.md's table:
+ * v2 custom root, v2 well-known, v1 own leaf) on the verifier alone, with
+ * the name b1.backend.test (a member FQDN, so `wildcard` passes here; the
+ * matrix uses backend.test). The whole grid runs end to end in the
+ * matrix. */
 
 static const struct {
 	const char *variant;
