@@ -5,12 +5,10 @@ import json
 import os
 import socket
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
-from agwtest import (ROOT, Backend, Gateway, Proc, binary, gateway_config,
+from agwtest import (ROOT, Backend, Gateway, binary, gateway_config,
                      http_raw, run)
 
 CONNECT_TEXT = (

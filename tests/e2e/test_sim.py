@@ -3,7 +3,6 @@ http.client, raw sockets). Certificates are minted per test session with the
 openssl command (agw-certs layout and manifest), never committed."""
 import http.client
 import json
-import os
 import re
 import socket
 import ssl
