@@ -33,6 +33,8 @@
  * more than HIGH bytes, and resumes when it drains below LOW. */
 #define PROXY_HIGH (256 * 1024)
 #define PROXY_LOW (64 * 1024)
+/* v2 keeps a request body up to this long to send it again on a retry */
+#define PROXY_REPLAY_MAX (64 * 1024)
 /* Client read buffer limit (a head is at most 32 KiB). */
 #define PROXY_READ_MAX (128 * 1024)
 /* A closing connection gets this long to flush its last response. */
@@ -95,6 +97,10 @@ struct proxy_conn {
 	int resp_close;		/* close the client after this response */
 	int client_ka;		/* client wants keep-alive */
 	int attempts;
+	/* v2: the request body as sent upstream so far, while it is short
+	 * enough to send again to another member (PROXY_REPLAY_MAX) */
+	struct evbuffer *replay;
+	int replay_ok;
 	int upstream_status;
 	int status;
 	const char *reason;	/* failure reason name, or NULL */
@@ -421,6 +427,8 @@ proxy_close(struct proxy_conn *c, const char *why)
 	if (c->timer != NULL)
 		event_free(c->timer);
 	http_parser_clear(&c->req);
+	if (c->replay != NULL)
+		evbuffer_free(c->replay);
 	free(c->sni);
 	TAILQ_REMOVE(&w->conns, c, entry);
 	w->nconns--;
@@ -801,6 +809,10 @@ proxy_read_head(struct proxy_conn *c)
 	proxy_timer_set(c, PROXY_TIMER_NONE, 0);
 	c->client_ka = c->req.msg.keep_alive;
 	c->req_done = c->req.msg.body == HTTP_BODY_NONE;
+	/* v2 may send a body again on its timeout retry (v1 never retries) */
+	c->replay_ok = !c->req_done && rt->cfg->sku == CONFIG_SKU_V2;
+	if (c->replay != NULL)
+		evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
 	h = http_msg_header(&c->req.msg, "Host");
 	fp = proxy_port_fp(rt, c->port);
 	if (fp >= 0 && rt->ports[c->port].https != c->tls) {
@@ -952,6 +964,34 @@ proxy_fail(struct proxy_conn *c, int status, enum reason_code rc, int kind)
 	proxy_page(c, status, 0, rc);
 }
 
+/* Whether the request can be sent again: no body, or (v2) a body short
+ * enough that all of it sent so far is kept in c->replay. */
+static int
+proxy_can_resend(const struct proxy_conn *c)
+{
+	return c->req.msg.body == HTTP_BODY_NONE || c->replay_ok;
+}
+
+/* Copy src from offset off to the end into dst. */
+static int
+proxy_copy_tail(struct evbuffer *dst, struct evbuffer *src, size_t off)
+{
+	struct evbuffer_ptr pos;
+	char buf[16384];
+	ev_ssize_t n;
+
+	if (evbuffer_ptr_set(src, &pos, off, EVBUFFER_PTR_SET) != 0)
+		return off == evbuffer_get_length(src) ? 0 : -1;
+	while ((n = evbuffer_copyout_from(src, &pos, buf, sizeof(buf))) > 0) {
+		if (evbuffer_add(dst, buf, (size_t)n) != 0)
+			return -1;
+		if (evbuffer_ptr_set(src, &pos, (size_t)n, EVBUFFER_PTR_ADD) !=
+		    0)
+			break;
+	}
+	return n < 0 ? -1 : 0;
+}
+
 /* requestTimeout: v1 502; v2 one retry on another member, then 504. */
 static void
 proxy_timeout(struct proxy_conn *c)
@@ -970,7 +1010,7 @@ proxy_timeout(struct proxy_conn *c)
 		proxy_page(c, 502, 0, REASON_UPSTREAM_TIMEOUT);
 		return;
 	}
-	if (c->attempts < 2 && c->req.msg.body == HTTP_BODY_NONE) {
+	if (c->attempts < 2 && proxy_can_resend(c)) {
 		log_debug("request from %s: %s timed out, retrying", c->client,
 		    c->target.address);
 		proxy_upstream_begin(c, 0);
@@ -1216,7 +1256,7 @@ proxy_up_eventcb(struct bufferevent *bev, short what, void *arg)
 	}
 	/* A reused connection the backend closed while it idled: retry once
 	 * on a fresh connection when the request can be sent again. */
-	if (c->uc->requests > 0 && c->req.msg.body == HTTP_BODY_NONE &&
+	if (c->uc->requests > 0 && proxy_can_resend(c) &&
 	    evbuffer_get_length(in) == 0) {
 		upstream_free(c->uc);
 		c->uc = NULL;
@@ -1261,13 +1301,23 @@ proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
 		proxy_close(c, "out of memory");
 		return;
 	}
+	/* A retry: the body bytes the last member got go first. */
+	if (c->replay_ok && c->replay != NULL &&
+	    evbuffer_get_length(c->replay) > 0 &&
+	    proxy_copy_tail(bufferevent_get_output(uc->bev), c->replay, 0) !=
+		0) {
+		proxy_close(c, "out of memory");
+		return;
+	}
 	http_parser_set_head_request(&c->resp,
 	    strcmp(c->req.msg.method, "HEAD") == 0);
 	bufferevent_setcb(uc->bev, proxy_up_readcb, proxy_up_writecb,
 	    proxy_up_eventcb, c);
 	bufferevent_setwatermark(uc->bev, EV_WRITE, 0, 0);
 	bufferevent_setwatermark(uc->bev, EV_READ, 0, PROXY_READ_MAX);
-	bufferevent_set_timeouts(uc->bev, &tv, NULL);
+	/* requestTimeout: the wait for the response, once the request is
+	 * sent (a client still uploading has the body timer instead) */
+	bufferevent_set_timeouts(uc->bev, c->req_done ? &tv : NULL, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
 	proxy_flush_upstream(uc);
 	c->state = PROXY_FORWARD;
@@ -1283,10 +1333,27 @@ proxy_pump_request(struct proxy_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	struct evbuffer *out = bufferevent_get_output(c->uc->bev);
-	size_t before = evbuffer_get_length(in);
+	size_t before = evbuffer_get_length(in), kept;
 	int rc;
 
-	rc = http_parse_body(&c->req, in, out, 1);
+	if (c->replay_ok && c->replay == NULL &&
+	    (c->replay = evbuffer_new()) == NULL)
+		c->replay_ok = 0;
+	if (c->replay_ok) {
+		/* through c->replay, which keeps a copy */
+		kept = evbuffer_get_length(c->replay);
+		rc = http_parse_body(&c->req, in, c->replay, 1);
+		if (proxy_copy_tail(out, c->replay, kept) != 0) {
+			proxy_close(c, "out of memory");
+			return;
+		}
+		if (evbuffer_get_length(c->replay) > PROXY_REPLAY_MAX) {
+			c->replay_ok = 0; /* too long to keep: no retry */
+			evbuffer_drain(c->replay,
+			    evbuffer_get_length(c->replay));
+		}
+	} else
+		rc = http_parse_body(&c->req, in, out, 1);
 	c->bytes_in += before - evbuffer_get_length(in);
 	proxy_flush_upstream(c->uc);
 	if (rc < 0) {
@@ -1305,8 +1372,12 @@ proxy_pump_request(struct proxy_conn *c)
 		return;
 	}
 	if (rc == HTTP_OK) {
+		struct timeval tv = {
+		    c->rt->cfg->settings[c->route.settings].request_timeout, 0};
+
 		c->req_done = 1;
 		proxy_timer_set(c, PROXY_TIMER_NONE, 0);
+		bufferevent_set_timeouts(c->uc->bev, &tv, NULL);
 		return;
 	}
 	if (evbuffer_get_length(out) > PROXY_HIGH) {

@@ -4,6 +4,7 @@ file (never on a sleep), stopping it and checking it exited cleanly.
 
 Append new helpers at the end; keep the existing signatures stable.
 """
+import hashlib
 import json
 import os
 import signal
@@ -289,8 +290,10 @@ class Backend:
     """A small scriptable HTTP/1.1 backend on 127.0.1.x, port 0, in a
     thread (keep-alive, counts connections, records requests). Paths:
     /status/N, /reset (RST, no answer), /malformed, /cut (a head that
-    promises 5 bytes, then close), /sleep/SECONDS, /chunked, /big/BYTES, anything else echoes the request as JSON
-    {"server", "method", "path", "headers": [[k, v]], "body_len", "conn"}.
+    promises 5 bytes, then close), /sleep/SECONDS, /sleepon/NAME/SECONDS
+    (only the backend called NAME sleeps), /chunked, /big/BYTES; anything
+    else echoes the request as JSON {"server", "method", "path",
+    "headers": [[k, v]], "body_len", "body_sha256", "conn"}.
     With tls=(certfile, keyfile) it serves Https."""
 
     def __init__(self, host="127.0.1.1", name=None, tls=None, port=0):
@@ -347,7 +350,9 @@ class Backend:
         i = buf.index(sep) + len(sep)
         return buf[:i], buf[i:]
 
-    def _body(self, c, buf, headers):
+    def _body(self, c, buf, headers, digest):
+        """Read the request body (digest: a hashlib object it is fed to);
+        returns (length, the bytes after it)."""
         te = headers.get("transfer-encoding", "")
         if "chunked" in te.lower():
             total = 0
@@ -359,15 +364,18 @@ class Backend:
                     return total, buf
                 while len(buf) < size + 2:
                     buf += c.recv(65536)
+                digest.update(buf[:size])
                 total += size
                 buf = buf[size + 2:]
         n = int(headers.get("content-length", "0"))
         got = min(n, len(buf))
+        digest.update(buf[:got])
         buf = buf[got:]
         while got < n:
             d = c.recv(min(65536, n - got))
             if not d:
                 break
+            digest.update(d)
             got += len(d)
         return got, buf
 
@@ -387,9 +395,11 @@ class Backend:
                 hl = [l.split(":", 1) for l in lines[1:] if l]
                 hl = [[k, v.strip()] for k, v in hl]
                 headers = {k.lower(): v for k, v in hl}
-                n, buf = self._body(c, buf, headers)
+                digest = hashlib.sha256()
+                n, buf = self._body(c, buf, headers, digest)
                 rec = {"server": self.name, "method": method, "path": path,
-                       "headers": hl, "body_len": n, "conn": conn_id}
+                       "headers": hl, "body_len": n,
+                       "body_sha256": digest.hexdigest(), "conn": conn_id}
                 with self.lock:
                     self.requests.append(rec)
                 if path == "/reset":
@@ -408,6 +418,10 @@ class Backend:
                     return
                 if path.startswith("/sleep/"):
                     time.sleep(float(path.split("/")[2]))
+                if path.startswith("/sleepon/"):  # /sleepon/NAME/SECONDS
+                    _, _, who, secs = path.split("/", 3)
+                    if who == self.name:
+                        time.sleep(float(secs))
                 if path.startswith("/status/"):
                     code = int(path.split("/")[2])
                     body = f"backend says {code}\n".encode()

@@ -1,5 +1,6 @@
 """agw-gateway end to end: the data path against small Python backends on
 127.0.1.x (agwtest.Backend), the gateway on ephemeral ports."""
+import hashlib
 import http.client
 import json
 import signal
@@ -235,6 +236,75 @@ def test_gateway_timeout_v2_retries_then_504(gateway, backends):
     assert b"<center><h1>504 Gateway Time-out</h1></center>" in data
     tried = {q["server"] for b in bs for q in traffic(b)}
     assert tried == {b.name for b in bs}
+
+
+def post_both(g, slow, body, chunked=False):
+    """Two POSTs of body to /sleepon/SLOW/3 (round robin sends one of them
+    to the slow member first); their (status, echo or None)."""
+    out = []
+    for _ in range(2):
+        c = http.client.HTTPConnection("127.0.0.1", g.port(), timeout=30)
+        c.request("POST", f"/sleepon/{slow}/3",
+                  body=iter([body]) if chunked else body,
+                  headers={} if chunked else {"Content-Length":
+                                              str(len(body))},
+                  encode_chunked=chunked)
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        out.append((r.status, json.loads(data) if r.status == 200
+                    else None))
+    return out
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_gateway_timeout_v2_retry_sends_the_body_again(gateway, backends,
+                                                       chunked):
+    g, (slow, fast) = simple(gateway, backends, "v2", n=2, requestTimeout=1)
+    body = bytes(range(256)) * 200  # 50 KiB, under the 64 KiB kept
+    want = hashlib.sha256(body).hexdigest()
+    res = post_both(g, slow.name, body, chunked)
+    assert [st for st, _ in res] == [200, 200]
+    assert {e["server"] for _, e in res} == {fast.name}
+    assert all(e["body_len"] == len(body) and e["body_sha256"] == want
+               for _, e in res)
+    # the slow member got the whole body too, before each retry
+    got = [q for q in traffic(slow) if q["method"] == "POST"]
+    assert got and all(q["body_sha256"] == want for q in got)
+
+
+def test_gateway_timeout_v2_long_body_is_not_sent_twice(gateway, backends):
+    g, (slow, fast) = simple(gateway, backends, "v2", n=2, requestTimeout=1)
+    body = b"x" * (200 * 1024)  # more than the gateway keeps for a retry
+    res = post_both(g, slow.name, body)
+    statuses = [st for st, _ in res]
+    assert 504 in statuses and set(statuses) <= {200, 504}
+    # a 504 was never retried: the fast member saw only the 200s
+    assert len([q for q in traffic(fast) if q["method"] == "POST"]) == \
+        statuses.count(200)
+
+
+@pytest.mark.parametrize("sku", ["v1", "v2"])
+def test_gateway_request_timeout_waits_for_the_response_not_the_upload(
+        gateway, backends, sku):
+    # requestTimeout is the wait for the backend's response: a client that
+    # takes longer than it to send its body is not a backend timeout.
+    g, (b,) = simple(gateway, backends, sku, requestTimeout=1)
+    before = b.connections
+    s = socket.create_connection(("127.0.0.1", g.port()), timeout=30)
+    s.sendall(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10"
+              b"\r\nConnection: close\r\n\r\nhello")
+    deadline = time.monotonic() + 10
+    while b.connections == before and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the gateway has connected upstream
+    assert b.connections > before
+    time.sleep(1.6)  # the stimulus: the upload stalls past requestTimeout
+    s.sendall(b"world")
+    r = http.client.HTTPResponse(s)
+    r.begin()
+    assert r.status == 200
+    assert json.loads(r.read())["body_len"] == 10
+    s.close()
 
 
 def test_gateway_upstream_keep_alive_reused(gateway, backends):
