@@ -101,6 +101,7 @@ struct proxy_conn {
 	 * enough to send again to another member (PROXY_REPLAY_MAX) */
 	struct evbuffer *replay;
 	int replay_ok;
+	int resp_any;		/* the member sent bytes: never retry */
 	int upstream_status;
 	int status;
 	const char *reason;	/* failure reason name, or NULL */
@@ -397,6 +398,9 @@ proxy_request_clear(struct proxy_conn *c)
 {
 	upstream_free(c->uc);
 	c->uc = NULL;
+	c->replay_ok = 0;
+	if (c->replay != NULL)
+		evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
 	http_parser_clear(&c->resp);
 	if (c->rt != NULL)
 		worker_runtime_unref(c->rt);
@@ -783,6 +787,7 @@ proxy_read_head(struct proxy_conn *c)
 	c->bytes_in = 0;
 	c->bytes_out = 0;
 	c->attempts = 0;
+	c->resp_any = 0;
 	c->resp_head = 0;
 	c->head_held = 0;
 	c->resp_started = 0;
@@ -969,7 +974,17 @@ proxy_fail(struct proxy_conn *c, int status, enum reason_code rc, int kind)
 static int
 proxy_can_resend(const struct proxy_conn *c)
 {
-	return c->req.msg.body == HTTP_BODY_NONE || c->replay_ok;
+	return !c->resp_any &&
+	    (c->req.msg.body == HTTP_BODY_NONE || c->replay_ok);
+}
+
+/* A client that sent Expect: 100-continue and no body byte yet: it waits
+ * for the member, so requestTimeout runs. */
+static int
+proxy_awaits_continue(struct proxy_conn *c)
+{
+	return !c->req_done && c->req.msg.expect_continue &&
+	    evbuffer_get_length(bufferevent_get_input(c->bev)) == 0;
 }
 
 /* Copy src from offset off to the end into dst. */
@@ -1029,6 +1044,10 @@ proxy_send_head(struct proxy_conn *c)
 	char ck[512], cors[512];
 	int bad = 0;
 
+	/* the response is on its way: no retry can need the body now */
+	c->replay_ok = 0;
+	if (c->replay != NULL)
+		evbuffer_drain(c->replay, evbuffer_get_length(c->replay));
 	c->resp_raw = 1;
 	if (m->body == HTTP_BODY_EOF)
 		c->resp_close = 1;
@@ -1137,6 +1156,8 @@ proxy_upstream_read(struct proxy_conn *c)
 	struct evbuffer *out;
 	int rc, status;
 
+	if (evbuffer_get_length(in) > 0)
+		c->resp_any = 1; /* a response has begun: no retry now */
 	if (c->head_held) {
 		if (evbuffer_get_length(in) == 0)
 			return 0;
@@ -1316,8 +1337,10 @@ proxy_upstream_connected(struct upstream_conn *uc, enum reason_code reason,
 	bufferevent_setwatermark(uc->bev, EV_WRITE, 0, 0);
 	bufferevent_setwatermark(uc->bev, EV_READ, 0, PROXY_READ_MAX);
 	/* requestTimeout: the wait for the response, once the request is
-	 * sent (a client still uploading has the body timer instead) */
-	bufferevent_set_timeouts(uc->bev, c->req_done ? &tv : NULL, NULL);
+	 * sent (a client still uploading has the body timer instead), or
+	 * while a client waits for 100 Continue before its body */
+	bufferevent_set_timeouts(uc->bev,
+	    c->req_done || proxy_awaits_continue(c) ? &tv : NULL, NULL);
 	bufferevent_enable(uc->bev, EV_READ);
 	proxy_flush_upstream(uc);
 	c->state = PROXY_FORWARD;
@@ -1354,6 +1377,10 @@ proxy_pump_request(struct proxy_conn *c)
 		}
 	} else
 		rc = http_parse_body(&c->req, in, out, 1);
+	if (rc == HTTP_AGAIN && c->req.msg.expect_continue &&
+	    evbuffer_get_length(in) < before)
+		/* the body flows: the client, not the member, sets the pace */
+		bufferevent_set_timeouts(c->uc->bev, NULL, NULL);
 	c->bytes_in += before - evbuffer_get_length(in);
 	proxy_flush_upstream(c->uc);
 	if (rc < 0) {

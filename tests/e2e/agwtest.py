@@ -291,7 +291,9 @@ class Backend:
     thread (keep-alive, counts connections, records requests). Paths:
     /status/N, /reset (RST, no answer), /malformed, /cut (a head that
     promises 5 bytes, then close), /sleep/SECONDS, /sleepon/NAME/SECONDS
-    (only the backend called NAME sleeps), /chunked, /big/BYTES; anything
+    (only the backend called NAME sleeps), /stallon/NAME/SECONDS (NAME
+    sends a head, stalls, then its 5 body bytes), /chunked, /big/BYTES;
+    anything
     else echoes the request as JSON {"server", "method", "path",
     "headers": [[k, v]], "body_len", "body_sha256", "conn"}.
     With tls=(certfile, keyfile) it serves Https."""
@@ -422,6 +424,14 @@ class Backend:
                     _, _, who, secs = path.split("/", 3)
                     if who == self.name:
                         time.sleep(float(secs))
+                if path.startswith("/stallon/"):  # /stallon/NAME/SECONDS
+                    _, _, who, secs = path.split("/", 3)
+                    if who == self.name:  # a head, then nothing for a while
+                        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5"
+                                  b"\r\n\r\n")
+                        time.sleep(float(secs))
+                        c.sendall(b"late!")
+                        continue
                 if path.startswith("/status/"):
                     code = int(path.split("/")[2])
                     body = f"backend says {code}\n".encode()

@@ -307,6 +307,44 @@ def test_gateway_request_timeout_waits_for_the_response_not_the_upload(
     s.close()
 
 
+def test_gateway_timeout_v2_never_retries_a_response_that_began(gateway,
+                                                                backends):
+    # The slow member has sent its head: the other member's response must
+    # not be read as its body. No retry: the v2 504.
+    g, (slow, fast) = simple(gateway, backends, "v2", n=2, requestTimeout=1)
+    got = []
+    for _ in range(2):
+        r, data = get(g, f"/stallon/{slow.name}/3", method="POST", body=b"x")
+        got.append((r.status, data))
+    statuses = [st for st, _ in got]
+    assert 504 in statuses and set(statuses) <= {200, 504}
+    for st, data in got:
+        if st == 200:
+            assert json.loads(data)["server"] == fast.name
+        else:
+            assert b"504 Gateway Time-out" in data
+    assert len([q for q in traffic(fast) if q["path"].startswith(
+        "/stallon/")]) == statuses.count(200)
+
+
+def test_gateway_timeout_while_the_client_awaits_100_continue(gateway,
+                                                              backends):
+    # The members never answer the head (they wait for the body, no 100):
+    # requestTimeout still runs, retry, then the v2 504, long before the
+    # client body timer (20 s here).
+    g, _ = simple(gateway, backends, "v2", n=2, requestTimeout=1,
+                  extra_args=["--header-timeout", "20"])
+    t0 = time.monotonic()
+    s = socket.create_connection(("127.0.0.1", g.port()), timeout=15)
+    s.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+              b"Expect: 100-continue\r\n\r\n")
+    r = http.client.HTTPResponse(s)
+    r.begin()
+    assert r.status == 504
+    assert time.monotonic() - t0 < 10
+    s.close()
+
+
 def test_gateway_upstream_keep_alive_reused(gateway, backends):
     g, (b,) = simple(gateway, backends)
     for _ in range(5):
