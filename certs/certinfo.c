@@ -9,6 +9,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "jsonio.h"
 #include "profile.h"
 #include "tls.h"
 
@@ -166,7 +167,7 @@ certinfo_json(X509 *cert)
 	bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
 	if (bn != NULL)
 		hex = BN_bn2hex(bn);
-	json_object_set_new(o, "serial", hex ? json_string(hex) : json_null());
+	json_object_set_new(o, "serial", jsonio_string_or_null(hex));
 	OPENSSL_free(hex);
 	BN_free(bn);
 	if (tls_cert_digest_hex(cert, EVP_sha1(), buf, sizeof(buf)) == 0) {

@@ -71,9 +71,8 @@ generate_manifest(const struct profile *p, const struct mint_item *items,
 		snprintf(path, sizeof(path), "%s.pfx", pi->name);
 		json_object_set_new(o, "pfx",
 		    pi->pfx_password ? json_string(path) : json_null());
-		json_object_set_new(o, "pfx_password",
-		    pi->pfx_password ? json_string(pi->pfx_password)
-		                     : json_null());
+		json_object_set_new(
+		    o, "pfx_password", jsonio_string_or_null(pi->pfx_password));
 		json_object_set_new(all, pi->name, o);
 	}
 	json_object_set_new(m, "items", all);

@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "jsonio.h"
+
 static int accesslog_fd = -1;
 static int accesslog_owned;
 
@@ -40,12 +42,6 @@ accesslog_enabled(void)
 	return accesslog_fd >= 0;
 }
 
-static json_t *
-accesslog_str(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 void
 accesslog_write(const struct accesslog_entry *e)
 {
@@ -67,14 +63,14 @@ accesslog_write(const struct accesslog_entry *e)
 	if (o == NULL)
 		return;
 	json_object_set_new(o, "time", json_string(when));
-	json_object_set_new(o, "client", accesslog_str(e->client));
-	json_object_set_new(o, "listener", accesslog_str(e->listener));
-	json_object_set_new(o, "rule", accesslog_str(e->rule));
-	json_object_set_new(o, "pool", accesslog_str(e->pool));
-	json_object_set_new(o, "member", accesslog_str(e->member));
-	json_object_set_new(o, "method", accesslog_str(e->method));
-	json_object_set_new(o, "target", accesslog_str(e->target));
-	json_object_set_new(o, "host", accesslog_str(e->host));
+	json_object_set_new(o, "client", jsonio_string_or_null(e->client));
+	json_object_set_new(o, "listener", jsonio_string_or_null(e->listener));
+	json_object_set_new(o, "rule", jsonio_string_or_null(e->rule));
+	json_object_set_new(o, "pool", jsonio_string_or_null(e->pool));
+	json_object_set_new(o, "member", jsonio_string_or_null(e->member));
+	json_object_set_new(o, "method", jsonio_string_or_null(e->method));
+	json_object_set_new(o, "target", jsonio_string_or_null(e->target));
+	json_object_set_new(o, "host", jsonio_string_or_null(e->host));
 	json_object_set_new(o, "status", json_integer(e->status));
 	json_object_set_new(o, "upstream_status",
 	    e->upstream_status ? json_integer(e->upstream_status)
@@ -86,7 +82,7 @@ accesslog_write(const struct accesslog_entry *e)
 	json_object_set_new(o, "upstream_ms",
 	    e->upstream_ms >= 0 ? json_real(e->upstream_ms) : json_null());
 	json_object_set_new(o, "attempts", json_integer(e->attempts));
-	json_object_set_new(o, "reason", accesslog_str(e->reason));
+	json_object_set_new(o, "reason", jsonio_string_or_null(e->reason));
 	line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	if (line == NULL)

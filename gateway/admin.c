@@ -114,21 +114,8 @@ admin_status_json(struct gateway *gw)
 static void
 admin_send_json(struct evhttp_request *req, int code, json_t *doc)
 {
-	struct evbuffer *out = evhttp_request_get_output_buffer(req);
-	char *text = doc != NULL ? json_dumps(doc, JSON_INDENT(2) |
-	    JSON_PRESERVE_ORDER) : NULL;
-
-	json_decref(doc);
-	if (text == NULL) {
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	evbuffer_add(out, text, strlen(text));
-	evbuffer_add(out, "\n", 1);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, code == 200 ? "OK" : "Error", NULL);
+	net_http_reply_json(req, code, doc,
+	    JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 }
 
 static void

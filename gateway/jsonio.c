@@ -155,3 +155,9 @@ jsonio_write_text_atomic(const char *path, const char *text, char *err,
 {
 	return jsonio_write_bytes(path, text, strlen(text), 0, err, errlen);
 }
+
+json_t *
+jsonio_string_or_null(const char *s)
+{
+	return s != NULL ? json_string(s) : json_null();
+}

@@ -23,6 +23,9 @@ json_t *jsonio_load_file(const char *path, char *err, size_t errlen);
 int jsonio_write_atomic(const char *path, json_t *v, size_t flags,
     int keep_backup, char *err, size_t errlen);
 
+/* A JSON string of s, or null when s is NULL (a new reference). */
+json_t *jsonio_string_or_null(const char *s);
+
 /* Write a string to a file atomically (as above, no backup). */
 int jsonio_write_text_atomic(const char *path, const char *text, char *err,
     size_t errlen);

@@ -4,7 +4,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -204,4 +206,24 @@ net_base_new(int flags)
 	base = event_base_new_with_config(cfg);
 	event_config_free(cfg);
 	return base;
+}
+
+void
+net_http_reply_json(struct evhttp_request *req, int code, void *doc,
+    size_t json_flags)
+{
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+	char *text = doc != NULL ? json_dumps(doc, json_flags) : NULL;
+
+	json_decref(doc);
+	if (text == NULL || evbuffer_add(out, text, strlen(text)) != 0 ||
+	    evbuffer_add(out, "\n", 1) != 0) {
+		free(text);
+		evhttp_send_error(req, 500, "out of memory");
+		return;
+	}
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", NULL);
 }

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 struct event_base;
+struct evhttp_request;
 
 struct net_addr {
 	struct sockaddr_storage ss;
@@ -48,6 +49,13 @@ int net_listen(struct net_addr *a, int flags, int backlog, char *err,
  * Returns 0, or -1 with err set. */
 int net_write_ready_file(const char *path, const char *text, char *err,
     size_t errlen);
+
+/* Answer an evhttp request (the admin API, the sim's control API) with
+ * doc (stolen; NULL: a 500) as JSON dumped with json_flags (jansson's
+ * JSON_INDENT, JSON_PRESERVE_ORDER...), a final newline and
+ * Content-Type: application/json. */
+void net_http_reply_json(struct evhttp_request *req, int code, void *doc,
+    size_t json_flags);
 
 /* An event loop whose timers keep their promise of "at least": on the
  * precise monotonic clock (libevent's default, CLOCK_MONOTONIC_COARSE,

@@ -21,6 +21,7 @@
 #include <openssl/err.h>
 
 #include "http.h"
+#include "jsonio.h"
 #include "log.h"
 #include "tls.h"
 
@@ -403,12 +404,6 @@ conn_snapshot(struct conn *c, struct backend_last *l)
 	l->valid = 1;
 }
 
-static json_t *
-json_str_or_null(const char *s)
-{
-	return s != NULL ? json_string(s) : json_null();
-}
-
 /* The echo document of a request snapshot; caller owns it. */
 static json_t *
 backend_last_json(const struct backend *b, const struct backend_last *l)
@@ -432,7 +427,7 @@ backend_last_json(const struct backend *b, const struct backend_last *l)
 	json_object_set_new(o, "path",
 	    json_stringn(
 	        target, q != NULL ? (size_t)(q - target) : strlen(target)));
-	json_object_set_new(o, "query", json_str_or_null(q ? q + 1 : NULL));
+	json_object_set_new(o, "query", jsonio_string_or_null(q ? q + 1 : NULL));
 	json_object_set_new(
 	    o, "http_version", json_string(l->minor == 0 ? "1.0" : "1.1"));
 	for (i = 0; i < l->nheaders; i++) {
@@ -451,9 +446,9 @@ backend_last_json(const struct backend *b, const struct backend_last *l)
 	json_object_set_new(
 	    o, "protocol", json_string(l->https ? "https" : "http"));
 	json_object_set_new(
-	    o, "sni", json_str_or_null(l->has_sni ? l->sni : NULL));
-	json_object_set_new(o, "tls_version", json_str_or_null(l->tls_version));
-	json_object_set_new(o, "cipher", json_str_or_null(l->cipher));
+	    o, "sni", jsonio_string_or_null(l->has_sni ? l->sni : NULL));
+	json_object_set_new(o, "tls_version", jsonio_string_or_null(l->tls_version));
+	json_object_set_new(o, "cipher", jsonio_string_or_null(l->cipher));
 	json_object_set_new(o, "resumed", json_boolean(l->resumed));
 	json_object_set_new(o, "client", json_string(l->client));
 	json_object_set_new(o, "client_address", json_string(l->client_addr));

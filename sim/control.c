@@ -16,6 +16,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "log.h"
+#include "net.h"
 
 struct backend *
 control_find(struct sim *s, const char *name)
@@ -32,24 +33,7 @@ control_find(struct sim *s, const char *name)
 static void
 control_reply(struct evhttp_request *req, int code, json_t *v)
 {
-	struct evbuffer *out = evbuffer_new();
-	char *text = v != NULL ? json_dumps(v, JSON_INDENT(2)) : NULL;
-
-	json_decref(v);
-	if (out == NULL || text == NULL) {
-		free(text);
-		if (out != NULL)
-			evbuffer_free(out);
-		evhttp_send_error(req, 500, "out of memory");
-		return;
-	}
-	evbuffer_add(out, text, strlen(text));
-	evbuffer_add(out, "\n", 1);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, code, code < 300 ? "OK" : "Error", out);
-	evbuffer_free(out);
+	net_http_reply_json(req, code, v, JSON_INDENT(2));
 }
 
 static void

@@ -108,6 +108,18 @@ test_jsonio_write_atomic_failure_leaves_file(void **state)
 	json_decref(v);
 }
 
+static void
+test_jsonio_string_or_null(void **state)
+{
+	json_t *a = jsonio_string_or_null("x"), *b = jsonio_string_or_null(NULL);
+
+	(void)state;
+	assert_string_equal(json_string_value(a), "x");
+	assert_true(json_is_null(b));
+	json_decref(a);
+	json_decref(b);
+}
+
 int
 main(void)
 {
@@ -117,6 +129,7 @@ main(void)
 		cmocka_unit_test(test_jsonio_load_missing_file_names_it),
 		cmocka_unit_test(test_jsonio_write_atomic_keeps_backup),
 		cmocka_unit_test(test_jsonio_write_atomic_failure_leaves_file),
+		cmocka_unit_test(test_jsonio_string_or_null),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -4,7 +4,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
+#include <event2/http.h>
+#include <jansson.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -134,6 +137,94 @@ test_net_listen_first_never_joins_another_group(void **state)
 	close(fd2);
 }
 
+/* The server side: /doc answers 409 with a two-key document in insertion
+ * order, /none with no document. */
+static void
+reply_server_cb(struct evhttp_request *req, void *arg)
+{
+	const char *path = evhttp_request_get_uri(req);
+
+	(void)arg;
+	net_http_reply_json(req, 409,
+	    strcmp(path, "/doc") == 0 ? json_pack("{s:i, s:i}", "b", 1, "a", 2)
+				      : NULL,
+	    JSON_COMPACT | JSON_PRESERVE_ORDER);
+}
+
+struct reply_seen {
+	struct event_base *base;
+	int code;
+	char type[64];
+	char body[256];
+};
+
+static void
+reply_client_cb(struct evhttp_request *req, void *arg)
+{
+	struct reply_seen *seen = arg;
+	const char *t;
+	struct evbuffer *in;
+	size_t n;
+
+	if (req != NULL) {
+		seen->code = evhttp_request_get_response_code(req);
+		t = evhttp_find_header(evhttp_request_get_input_headers(req),
+		    "Content-Type");
+		snprintf(seen->type, sizeof(seen->type), "%s", t ? t : "");
+		in = evhttp_request_get_input_buffer(req);
+		n = evbuffer_copyout(in, seen->body, sizeof(seen->body) - 1);
+		seen->body[n] = '\0';
+	}
+	event_base_loopexit(seen->base, NULL);
+}
+
+static void
+reply_get(struct event_base *base, int port, const char *path,
+    struct reply_seen *seen)
+{
+	struct evhttp_connection *conn =
+	    evhttp_connection_base_new(base, NULL, "127.0.0.1", (uint16_t)port);
+	struct evhttp_request *req;
+
+	memset(seen, 0, sizeof(*seen));
+	seen->base = base;
+	assert_non_null(conn);
+	req = evhttp_request_new(reply_client_cb, seen);
+	assert_int_equal(evhttp_make_request(conn, req, EVHTTP_REQ_GET, path),
+	    0);
+	event_base_dispatch(base);
+	evhttp_connection_free(conn);
+}
+
+static void
+test_net_http_reply_json(void **state)
+{
+	struct event_base *base = net_base_new(0);
+	struct evhttp *http = evhttp_new(base);
+	struct evhttp_bound_socket *bs;
+	struct net_addr a;
+	struct reply_seen seen;
+	char err[256];
+	int fd;
+
+	(void)state;
+	assert_int_equal(net_addr_parse("127.0.0.1:0", -1, &a, err,
+			     sizeof(err)),
+	    0);
+	fd = net_listen(&a, 0, 16, err, sizeof(err));
+	assert_true(fd >= 0);
+	assert_non_null(bs = evhttp_accept_socket_with_handle(http, fd));
+	evhttp_set_gencb(http, reply_server_cb, NULL);
+	reply_get(base, net_addr_port(&a), "/doc", &seen);
+	assert_int_equal(seen.code, 409);
+	assert_string_equal(seen.type, "application/json");
+	assert_string_equal(seen.body, "{\"b\":1,\"a\":2}\n");
+	reply_get(base, net_addr_port(&a), "/none", &seen);
+	assert_int_equal(seen.code, 500);
+	evhttp_free(http);
+	event_base_free(base);
+}
+
 static double
 now_s(void)
 {
@@ -198,6 +289,7 @@ main(void)
 		cmocka_unit_test(test_net_listen_port_zero_reports_real_port),
 		cmocka_unit_test(test_net_listen_first_never_joins_another_group),
 		cmocka_unit_test(test_net_base_new_has_a_precise_clock),
+		cmocka_unit_test(test_net_http_reply_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
