@@ -593,6 +593,22 @@ def test_gateway_reload_drops_and_adds_back_a_fixed_port(tmp_path, backends,
         g.stop()
 
 
+def test_gateway_reload_renaming_a_frontend_port_rewrites_the_ready_file(
+        gateway, backends):
+    (b,) = backends(1)
+    g = gateway(two_sites(b, [80]))
+    port = g.port("port80")
+    renamed = json.loads(json.dumps(two_sites(b, [80])).replace(
+        "port80", "web"))
+    g.write_config(renamed)
+    assert g.admin("/reload", "POST")[0] == 200
+    # the same socket under its new name, in the file and in /status
+    assert [(x["frontendPort"], x["port"]) for x in
+            g.reread_ready()["listeners"]] == [("web", port)]
+    assert json.loads(g.admin("/status")[1])["listeners"][0][
+        "frontendPort"] == "web"
+
+
 def held_port(reuseport=False):
     """A socket listening on a free loopback port (SO_REUSEPORT on
     request), as somebody else's server would."""
